@@ -1,0 +1,56 @@
+# The README's two commands are `make run` and `make test`; both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NAME ?= confluence
+DATA_SIZE ?= medium
+PERF8 ?= no
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint ftest bench clean browser ui
+
+install: $(STAMP)
+
+$(STAMP): setup.py requirements.txt requirements-test.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -r requirements-test.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+# Debian's chromium for the browser tests (browser downloads are impossible here).
+# Installs only when missing and when we may (root with apt-get); otherwise the
+# browser tests are skipped with a message saying so.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "warning: could not install chromium; browser tests will be skipped"; \
+	else echo "warning: chromium not installed; browser tests will be skipped"; fi
+
+test: install browser
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+
+run: install
+	$(BIN)/python -m fixtures.demo
+
+ui: install
+	$(BIN)/connectors ui -c config.yml
+
+lint: install
+	$(BIN)/ruff check connectors fixtures tests
+	$(BIN)/ruff format --check connectors fixtures tests
+
+ftest: install
+	$(BIN)/python -m fixtures.ftest --name $(NAME) --data-size $(DATA_SIZE) $(if $(filter yes,$(PERF8)),--perf8)
+
+bench: install
+	$(BIN)/python -m fixtures.elasticsearch.bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache reports .data
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
