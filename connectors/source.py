@@ -16,8 +16,10 @@ Shapes (same as Elastic's connectors framework):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
+
+from connectors.configuration import DataSourceConfiguration
 
 OP_INDEX = "index"
 OP_UPSERT = "update"
@@ -31,7 +33,9 @@ class BaseDataSource:
     """Base class of every source. Subclasses set ``name`` and ``service_type``.
 
     ``configuration`` is a :class:`connectors.configuration.DataSourceConfiguration`
-    built from the connector document's ``configuration`` map.
+    built from the connector document's ``configuration`` map (a plain map is accepted and
+    wrapped). The source's :meth:`get_default_configuration` is registered as defaults, so keys
+    the connector lacks read as their default and values are read with the declared types.
     """
 
     name: str = "base"
@@ -42,8 +46,28 @@ class BaseDataSource:
     advanced_rules_enabled = False
 
     def __init__(self, configuration):
+        if not isinstance(configuration, DataSourceConfiguration):
+            configuration = DataSourceConfiguration(
+                configuration if isinstance(configuration, Mapping) else {}
+            )
+        try:
+            defaults = self.get_default_configuration()
+        except NotImplementedError:
+            defaults = None
+        if defaults:
+            configuration.set_defaults(defaults)
         self.configuration = configuration
         self._sync_cursor: dict | None = None
+        self._logger = None
+
+    def set_logger(self, logger) -> None:
+        """Give the source the job's context logger (connector and job ids on every line)."""
+        self._logger = logger
+
+    @classmethod
+    def mappings(cls) -> dict[str, Any] | None:
+        """Extra content-index ``properties`` merged into the default mappings (or ``None``)."""
+        return None
 
     # -- configuration -------------------------------------------------------------------
     @classmethod

@@ -1,0 +1,209 @@
+import pytest
+
+from connectors.configuration import (
+    DataSourceConfiguration,
+    coerce,
+    field,
+    merge_configuration,
+    missing_fields,
+    schema,
+)
+from connectors.errors import ConfigurationError
+
+
+def make(**specs):
+    return DataSourceConfiguration(schema(specs))
+
+
+def test_field_helper_fills_protocol_defaults():
+    spec = field("Port", type="int", default_value=443)
+    assert spec["display"] == "numeric"
+    assert spec["value"] == 443
+    assert spec["required"] is True and spec["sensitive"] is False
+    assert spec["depends_on"] == [] and spec["validations"] == [] and spec["options"] == []
+    assert field("Flag", type="bool")["display"] == "toggle"
+    assert field("Spaces", type="list")["display"] == "textarea"
+    dropdown = field("Kind", options=["cloud", {"label": "Server", "value": "server"}])
+    assert dropdown["display"] == "dropdown"
+    assert dropdown["options"] == [
+        {"label": "cloud", "value": "cloud"},
+        {"label": "Server", "value": "server"},
+    ]
+    assert field("X", depends_on={"kind": "server"})["depends_on"] == [{"field": "kind", "value": "server"}]
+
+
+def test_field_helper_rejects_bad_type_and_display():
+    with pytest.raises(ValueError, match="type must be one of"):
+        field("X", type="float")
+    with pytest.raises(ValueError, match="display must be one of"):
+        field("X", display="slider")
+    with pytest.raises(ValueError, match="unknown validation type"):
+        field("X", validations=[{"type": "between", "constraint": 1}])
+
+
+def test_schema_numbers_order_by_position():
+    s = schema({"a": field("A"), "b": field("B"), "c": field("C", order=10)})
+    assert [s[k]["order"] for k in "abc"] == [1, 2, 10]
+
+
+@pytest.mark.parametrize(
+    "value,kind,expected",
+    [
+        ("a, b,,c ", "list", ["a", "b", "c"]),
+        ("", "list", []),
+        (None, "list", []),
+        (["x ", "", "y"], "list", ["x", "y"]),
+        ("12", "int", 12),
+        (" 7 ", "int", 7),
+        ("3.0", "int", 3),
+        ("", "int", None),
+        ("yes", "bool", True),
+        ("Off", "bool", False),
+        (1, "bool", True),
+        (5, "str", "5"),
+        (None, "str", ""),
+    ],
+)
+def test_coerce(value, kind, expected):
+    assert coerce(value, kind) == expected
+
+
+def test_getitem_coerces_values():
+    config = make(
+        spaces=field("Spaces", type="list", value="ENG, OPS"),
+        port=field("Port", type="int", value="8080"),
+        ssl=field("SSL", type="bool", value="true"),
+        url=field("URL", value="https://x"),
+    )
+    assert config["spaces"] == ["ENG", "OPS"]
+    assert config["port"] == 8080
+    assert config["ssl"] is True
+    assert config["url"] == "https://x"
+    assert config.get("nope", "d") == "d"
+    with pytest.raises(KeyError):
+        config["nope"]
+
+
+def test_empty_optional_field_reads_default():
+    config = make(retries=field("Retries", type="int", value="", default_value=3, required=False))
+    assert config["retries"] == 3
+
+
+def test_uncoercible_value_raises_configuration_error_naming_label():
+    config = make(port=field("Port", type="int", value="abc"))
+    with pytest.raises(ConfigurationError) as err:
+        config["port"]
+    assert err.value.messages == ["'Port' must be an integer, got 'abc'."]
+
+
+def test_check_valid_lists_every_problem_by_label():
+    config = make(
+        url=field("Confluence URL", value=""),
+        port=field("Port", type="int", value="abc"),
+        limit=field("Limit", type="int", value=200, validations=[{"type": "less_than", "constraint": 100}]),
+        floor=field("Floor", type="int", value=1, validations=[{"type": "greater_than", "constraint": 5}]),
+        ids=field("Ids", type="list", value="1,x", validations=[{"type": "list_type", "constraint": "int"}]),
+        kind=field("Kind", value="bogus", validations=[{"type": "included_in", "constraint": ["a", "b"]}]),
+        key=field("Key", value="abc1", validations=[{"type": "regex", "constraint": "[a-z]+"}]),
+        flag=field("Flag", type="bool", value="maybe"),
+        pick=field("Pick", options=["x", "y"], value="z"),
+    )
+    with pytest.raises(ConfigurationError) as err:
+        config.check_valid()
+    assert err.value.messages == [
+        "'Confluence URL' cannot be empty.",
+        "'Port' must be an integer, got 'abc'.",
+        "'Limit' value '200' should be less than 100.",
+        "'Floor' value '1' should be greater than 5.",
+        "'Ids' list values 'x' should be of type int.",
+        "'Kind' value 'bogus' should be one of a, b.",
+        "'Key' value 'abc1' failed regex check [a-z]+.",
+        "'Flag' must be true or false, got 'maybe'.",
+        "'Pick' value 'z' should be one of x, y.",
+    ]
+    assert str(err.value).startswith("Invalid configuration:\n'Confluence URL' cannot be empty.")
+
+
+def test_valid_configuration_passes():
+    config = make(
+        limit=field("Limit", type="int", value=50, validations=[{"type": "less_than", "constraint": 100}]),
+        spaces=field(
+            "Spaces",
+            type="list",
+            value="A,B",
+            validations=[{"type": "included_in", "constraint": ["A", "B"]}],
+        ),
+        key=field("Key", value="abc", validations=[{"type": "regex", "constraint": "[a-z]+"}]),
+        opt=field("Optional", value="", required=False),
+    )
+    config.check_valid()
+
+
+def test_depends_on_hides_required_field():
+    config = make(
+        kind=field("Kind", options=["cloud", "server"], value="cloud"),
+        user=field("Username", value="", depends_on={"kind": "server"}),
+        token=field("Token", value="", depends_on={"kind": "cloud"}, sensitive=True),
+    )
+    with pytest.raises(ConfigurationError) as err:
+        config.check_valid()
+    assert err.value.messages == ["'Token' cannot be empty."]
+
+
+def test_depends_on_compares_coerced_values():
+    config = make(
+        ssl=field("SSL", type="bool", value="true"),
+        cert=field("Certificate", value="", depends_on=[{"field": "ssl", "value": True}]),
+    )
+    with pytest.raises(ConfigurationError, match="'Certificate' cannot be empty."):
+        config.check_valid()
+
+
+def test_depends_on_missing_field_is_reported():
+    config = make(cert=field("Certificate", value="x", depends_on={"ssl": True}))
+    with pytest.raises(ConfigurationError) as err:
+        config.check_valid()
+    assert err.value.messages == ["'Certificate' depends on configuration 'ssl', but it does not exist."]
+
+
+def test_is_sensitive_and_redacted():
+    config = make(token=field("Token", value="s3cret", sensitive=True), url=field("URL", value="u"))
+    assert config.is_sensitive("token") and not config.is_sensitive("url")
+    assert not config.is_sensitive("missing")
+    assert config.redacted() == {"token": "********", "url": "u"}
+    assert "s3cret" not in repr(config.redacted())
+
+
+def test_set_defaults_covers_missing_keys_and_types():
+    config = DataSourceConfiguration({"port": {"label": "Port", "type": "str", "value": "9"}})
+    config.set_defaults(
+        schema({"port": field("Port", type="int"), "size": field("Size", type="int", value=5)})
+    )
+    assert config["port"] == 9
+    assert config["size"] == 5
+    assert "size" in config and config.keys() == ["port", "size"]
+
+
+def test_plain_values_are_accepted():
+    config = DataSourceConfiguration({"host": "h"})
+    assert config["host"] == "h"
+    assert config.get_field("host").label == "Host"
+
+
+def test_merge_keeps_user_values_and_updates_specs():
+    defaults = {
+        "url": field("Confluence URL", tooltip="new tooltip"),
+        "port": field("Port", type="int", default_value=443),
+    }
+    existing = {
+        "url": {"label": "Old label", "value": "https://mine", "type": "str"},
+        "obsolete": {"label": "Gone", "value": "x"},
+    }
+    merged = merge_configuration(defaults, existing)
+    assert set(merged) == {"url", "port"}
+    assert merged["url"]["value"] == "https://mine"
+    assert merged["url"]["label"] == "Confluence URL"
+    assert merged["url"]["tooltip"] == "new tooltip"
+    assert merged["port"]["value"] == 443
+    assert existing["url"]["label"] == "Old label"  # inputs untouched
+    assert missing_fields(defaults, existing) == ["port"]
