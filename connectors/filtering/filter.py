@@ -1,0 +1,75 @@
+"""The sync rules a job runs with: active basic rules + advanced snippet, as one object."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from connectors.errors import InvalidFilteringError
+from connectors.filtering.basic_rules import DEFAULT_RULE_ID, BasicRuleEngine, parse_rules
+
+DEFAULT_DOMAIN = "DEFAULT"
+
+
+class Filter:
+    """One filtering entry ``{rules, advanced_snippet: {value}, validation}``.
+
+    Build it with :meth:`from_filtering` from whatever the protocol stores: the connector's list
+    of ``{domain, active, draft}``, one such entry, a job's snapshot (list or object), or the
+    rules/snippet object itself. A malformed basic rule raises :class:`InvalidFilteringError`.
+    """
+
+    def __init__(self, entry: dict[str, Any] | None = None):
+        entry = copy.deepcopy(entry or {})
+        self.basic_rules: list[dict] = list(entry.get("rules") or [])
+        snippet = entry.get("advanced_snippet") or {}
+        self.advanced_snippet: dict = snippet if isinstance(snippet, dict) else {"value": snippet}
+        self.validation: dict = entry.get("validation") or {"state": "valid", "errors": []}
+        try:
+            self._engine = BasicRuleEngine(parse_rules(self.basic_rules))
+        except (ValueError, TypeError) as exc:
+            raise InvalidFilteringError(f"Invalid basic sync rule: {exc}") from None
+
+    @classmethod
+    def from_filtering(cls, filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> Filter:
+        if not filtering:
+            return cls()
+        if isinstance(filtering, list):
+            chosen = next((e for e in filtering if (e or {}).get("domain", DEFAULT_DOMAIN) == domain), None)
+            if chosen is None and filtering:
+                chosen = filtering[0]
+            return cls.from_filtering(chosen, draft=draft, domain=domain)
+        if isinstance(filtering, Filter):
+            return filtering
+        if "active" in filtering or "draft" in filtering:
+            return cls(filtering.get("draft" if draft else "active"))
+        return cls(filtering)
+
+    # advanced rules ------------------------------------------------------------------------
+    def get_advanced_rules(self) -> Any:
+        return self.advanced_snippet.get("value") or {}
+
+    def has_advanced_rules(self) -> bool:
+        rules = self.get_advanced_rules()
+        return rules is not None and len(rules) > 0
+
+    # basic rules ---------------------------------------------------------------------------
+    def has_basic_rules(self) -> bool:
+        return bool(self._engine.rules)
+
+    def matches(self, document: dict) -> bool:
+        """Whether the basic rules keep ``document`` (first matching rule by order decides)."""
+        return self._engine.should_ingest(document)
+
+    @property
+    def match_counts(self) -> dict[str, int]:
+        """Documents matched so far, per rule id (``DEFAULT`` counts the unmatched)."""
+        return dict(self._engine.match_counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        rules = self.basic_rules or []
+        if not any(r.get("id") == DEFAULT_RULE_ID for r in rules):
+            rules = rules + [
+                {"id": DEFAULT_RULE_ID, "policy": "include", "field": "_", "rule": "regex", "value": ".*"}
+            ]
+        return {"rules": copy.deepcopy(rules), "advanced_snippet": copy.deepcopy(self.advanced_snippet)}
