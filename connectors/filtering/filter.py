@@ -19,8 +19,8 @@ class Filter:
     rules/snippet object itself. A malformed basic rule raises :class:`InvalidFilteringError`.
     """
 
-    def __init__(self, entry: dict[str, Any] | None = None):
-        entry = copy.deepcopy(entry or {})
+    def __init__(self, entry: Any = None):
+        entry = copy.deepcopy(_select(entry) or {})
         self.basic_rules: list[dict] = list(entry.get("rules") or [])
         snippet = entry.get("advanced_snippet") or {}
         self.advanced_snippet: dict = snippet if isinstance(snippet, dict) else {"value": snippet}
@@ -32,18 +32,9 @@ class Filter:
 
     @classmethod
     def from_filtering(cls, filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> Filter:
-        if not filtering:
-            return cls()
-        if isinstance(filtering, list):
-            chosen = next((e for e in filtering if (e or {}).get("domain", DEFAULT_DOMAIN) == domain), None)
-            if chosen is None and filtering:
-                chosen = filtering[0]
-            return cls.from_filtering(chosen, draft=draft, domain=domain)
         if isinstance(filtering, Filter):
             return filtering
-        if "active" in filtering or "draft" in filtering:
-            return cls(filtering.get("draft" if draft else "active"))
-        return cls(filtering)
+        return cls(_select(filtering, draft=draft, domain=domain))
 
     # advanced rules ------------------------------------------------------------------------
     def get_advanced_rules(self) -> Any:
@@ -73,3 +64,25 @@ class Filter:
                 {"id": DEFAULT_RULE_ID, "policy": "include", "field": "_", "rule": "regex", "value": ".*"}
             ]
         return {"rules": copy.deepcopy(rules), "advanced_snippet": copy.deepcopy(self.advanced_snippet)}
+
+
+def _select(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> dict | None:
+    """The ``{rules, advanced_snippet, ...}`` entry out of any stored filtering shape."""
+    if isinstance(filtering, Filter):
+        return {
+            "rules": filtering.basic_rules,
+            "advanced_snippet": filtering.advanced_snippet,
+            "validation": filtering.validation,
+        }
+    if isinstance(filtering, list):
+        if not filtering:
+            return None
+        chosen = next(
+            (e for e in filtering if (e or {}).get("domain", DEFAULT_DOMAIN) == domain), filtering[0]
+        )
+        return _select(chosen, draft=draft, domain=domain)
+    if not isinstance(filtering, dict):
+        return None
+    if "active" in filtering or "draft" in filtering:
+        return filtering.get("draft" if draft else "active")
+    return filtering

@@ -109,6 +109,10 @@ def test_from_filtering_reads_connector_list_active_and_draft():
     assert draft.get_advanced_rules() == [{"query": "type=page"}]
     job_snapshot = {"rules": [DEFAULT], "advanced_snippet": {"value": {"cql": "x"}}}
     assert Filter.from_filtering(job_snapshot).get_advanced_rules() == {"cql": "x"}
+    # the constructor accepts every shape too (the runner calls Filter(job.filtering))
+    assert Filter(connector_filtering).get_advanced_rules() == {}
+    assert Filter([{"domain": "DEFAULT", **job_snapshot}]).get_advanced_rules() == {"cql": "x"}
+    assert Filter(Filter(job_snapshot)).get_advanced_rules() == {"cql": "x"}
 
 
 def test_malformed_rule_raises_invalid_filtering_error():
