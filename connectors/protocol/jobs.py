@@ -1,0 +1,235 @@
+"""The sync-job documents (``.elastic-connectors-sync-jobs``).
+
+Jobs are created through ``POST _connector/_sync_job`` (the same call Kibana makes), heartbeats
+and counts go through ``…/_check_in`` and ``…/_stats``. Claiming a job and writing its terminal
+state are conditional writes on the jobs index (``if_seq_no``/``if_primary_term``): of two
+processes racing for the same job exactly one wins, and a state written by someone else (a
+cancel request, the orphan cleanup) is never overwritten blindly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import ConflictError, NotFoundError
+
+from connectors.protocol.connectors import _body
+from connectors.protocol.constants import JOB_TRANSITIONS, JOBS_INDEX, JobStatus, JobType, TriggerMethod
+from connectors.protocol.documents import SyncJobDoc
+from connectors.protocol.errors import JobNotFound, StaleDocument
+from connectors.protocol.timeutil import iso
+
+ACTIVE_STATUSES = (JobStatus.IN_PROGRESS.value, JobStatus.CANCELING.value)
+RUNNABLE_STATUSES = (JobStatus.PENDING.value, JobStatus.SUSPENDED.value)
+COUNT_FIELDS = (
+    "indexed_document_count",
+    "indexed_document_volume",
+    "deleted_document_count",
+    "total_document_count",
+)
+TERMINATE_ATTEMPTS = 5
+
+
+class JobStore:
+    def __init__(self, client, max_results: int = 500):
+        self.client = client
+        self.max_results = max_results
+
+    # -- creation ------------------------------------------------------------------------
+    async def create(self, connector_id: str, job_type: JobType, trigger: TriggerMethod) -> str:
+        resp = _body(
+            await self.client.connector.sync_job_post(
+                id=connector_id, job_type=JobType(job_type).value, trigger_method=TriggerMethod(trigger).value
+            )
+        )
+        return resp["id"]
+
+    # -- reads ---------------------------------------------------------------------------
+    async def get(self, job_id: str) -> SyncJobDoc | None:
+        try:
+            return SyncJobDoc.from_hit(_body(await self.client.get(index=JOBS_INDEX, id=job_id)))
+        except NotFoundError:
+            return None
+
+    async def require(self, job_id: str) -> SyncJobDoc:
+        job = await self.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def search(self, query: dict, sort=None, limit: int | None = None) -> list[SyncJobDoc]:
+        """Jobs matching ``query``, oldest first (the index is refreshed first so fresh writes
+        are seen). Bounded: at most ``limit`` (default ``max_results``) jobs per call."""
+        try:
+            await self.client.indices.refresh(index=JOBS_INDEX, ignore_unavailable=True)
+            resp = _body(
+                await self.client.search(
+                    index=JOBS_INDEX,
+                    query=query,
+                    size=limit or self.max_results,
+                    seq_no_primary_term=True,
+                    ignore_unavailable=True,
+                    sort=sort or [{"created_at": "asc"}],
+                )
+            )
+        except NotFoundError:
+            return []
+        return [SyncJobDoc.from_hit(hit) for hit in resp.get("hits", {}).get("hits", [])]
+
+    async def runnable(self, connector_ids, job_types) -> list[SyncJobDoc]:
+        """Pending (and suspended, to resume) jobs of these connectors, oldest first."""
+        if not connector_ids or not job_types:
+            return []
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(RUNNABLE_STATUSES)}},
+                    {"terms": {"connector.id": list(connector_ids)}},
+                    {"terms": {"job_type": [JobType(t).value for t in job_types]}},
+                ]
+            }
+        }
+        return await self.search(query)
+
+    async def stale_active(self, seen_before: str) -> list[SyncJobDoc]:
+        """In-progress or canceling jobs whose heartbeat is older than ``seen_before``."""
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(ACTIVE_STATUSES)}},
+                    {"range": {"last_seen": {"lt": seen_before}}},
+                ]
+            }
+        }
+        return await self.search(query)
+
+    async def unfinished(self) -> list[SyncJobDoc]:
+        """Jobs not in a final state (pending, suspended, in progress, canceling)."""
+        return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
+
+    async def active_count(self, connector_id: str) -> int:
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}},
+                    {"term": {"connector.id": connector_id}},
+                ]
+            }
+        }
+        return len(await self.search(query, limit=1))
+
+    # -- writes --------------------------------------------------------------------------
+    async def claim(self, job: SyncJobDoc, worker_hostname: str, sync_cursor: dict | None) -> SyncJobDoc:
+        """pending/suspended → in_progress, only if nobody touched the job since it was read.
+
+        Raises :class:`StaleDocument` when another process claimed (or changed) it first.
+        """
+        now = iso()
+        fields = {
+            "status": JobStatus.IN_PROGRESS.value,
+            "started_at": now,
+            "last_seen": now,
+            "worker_hostname": worker_hostname,
+            "error": None,
+            "connector": {"sync_cursor": sync_cursor},
+        }
+        return await self._update_if_unchanged(job, fields)
+
+    async def heartbeat(self, job_id: str, counts: dict | None = None, metadata: dict | None = None) -> None:
+        """``…/_stats`` (which also sets last_seen) when there are counts, else ``…/_check_in``."""
+        if counts is None:
+            await self.client.connector.sync_job_check_in(connector_sync_job_id=job_id)
+            return
+        kwargs = {key: int(counts[key]) for key in COUNT_FIELDS if counts.get(key) is not None}
+        kwargs.setdefault("indexed_document_count", 0)
+        kwargs.setdefault("indexed_document_volume", 0)
+        kwargs.setdefault("deleted_document_count", 0)
+        if metadata:
+            kwargs["metadata"] = metadata
+        await self.client.connector.sync_job_update_stats(connector_sync_job_id=job_id, **kwargs)
+
+    async def request_cancel(self, job_id: str) -> None:
+        await self.client.connector.sync_job_cancel(connector_sync_job_id=job_id)
+
+    async def delete(self, job_id: str) -> None:
+        try:
+            await self.client.connector.sync_job_delete(connector_sync_job_id=job_id)
+        except NotFoundError:
+            pass
+
+    async def terminate(
+        self,
+        job_id: str,
+        status: JobStatus,
+        error: str | None = None,
+        counts: dict | None = None,
+        expect: tuple[JobStatus, ...] | None = None,
+        seen_before: datetime | None = None,
+    ) -> SyncJobDoc | None:
+        """Move the job to a terminal (or suspended) state, conditionally on its current version.
+
+        If a cancel was requested meanwhile (status canceling) a ``completed``/``suspended``
+        outcome becomes ``canceled``. If the job already reached a final state (someone else
+        terminated it), nothing is written. ``expect`` restricts the states we may move from
+        (the orphan cleanup uses it so it never fails a job that just heartbeated). Returns the
+        job as written, or ``None`` if nothing was written.
+        """
+        status = JobStatus(status)
+        for _ in range(TERMINATE_ATTEMPTS):
+            job = await self.get(job_id)
+            if job is None or job.status is None or job.status.is_final:
+                return None
+            if expect is not None and job.status not in expect:
+                return None
+            if seen_before is not None and job.last_seen is not None and job.last_seen >= seen_before:
+                return None
+            target = status
+            if job.status is JobStatus.CANCELING and target in (JobStatus.COMPLETED, JobStatus.SUSPENDED):
+                target = JobStatus.CANCELED
+            if target not in JOB_TRANSITIONS[job.status]:
+                return None
+            now = iso()
+            fields: dict[str, Any] = {"status": target.value, "error": error, "last_seen": now}
+            if target.is_final:
+                fields["completed_at"] = now
+            if target is JobStatus.CANCELED:
+                fields["canceled_at"] = now
+            for key in COUNT_FIELDS:
+                if counts and counts.get(key) is not None:
+                    fields[key] = counts[key]
+            try:
+                return await self._update_if_unchanged(job, fields)
+            except StaleDocument:
+                continue
+        raise StaleDocument(f"sync job {job_id} kept changing; could not write status {status.value}")
+
+    async def _update_if_unchanged(self, job: SyncJobDoc, fields: dict) -> SyncJobDoc:
+        try:
+            resp = _body(
+                await self.client.update(
+                    index=job.index or JOBS_INDEX,
+                    id=job.id,
+                    doc=fields,
+                    if_seq_no=job.seq_no,
+                    if_primary_term=job.primary_term,
+                    refresh=True,
+                )
+            )
+        except ConflictError as exc:
+            raise StaleDocument(f"sync job {job.id} changed concurrently") from exc
+        except NotFoundError as exc:
+            raise JobNotFound(job.id) from exc
+        source = dict(job.source)
+        for key, value in fields.items():
+            if isinstance(value, dict) and isinstance(source.get(key), dict):
+                source[key] = {**source[key], **value}
+            else:
+                source[key] = value
+        return SyncJobDoc(
+            id=job.id,
+            source=source,
+            seq_no=resp.get("_seq_no"),
+            primary_term=resp.get("_primary_term"),
+            index=job.index,
+        )

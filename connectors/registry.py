@@ -1,0 +1,75 @@
+"""Source classes by service type, from the config's ``sources: {service_type: "module:Class"}``.
+
+Imports are lazy (a source module is imported when a connector of its type is first seen) and
+every failure is a :class:`~connectors.errors.ConfigurationError` naming the config key.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+from connectors.errors import ConfigurationError
+from connectors.source import BaseDataSource
+
+
+def load_class(spec: str, where: str = "sources") -> type:
+    """Import ``"package.module:Class"`` (``"package.module.Class"`` also accepted)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigurationError(f"{where}: expected 'module:Class', got {spec!r}")
+    spec = spec.strip()
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr:
+        raise ConfigurationError(f"{where}: expected 'module:Class', got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(f"{where}: cannot import module {module_name!r} ({exc})") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise ConfigurationError(f"{where}: module {module_name!r} has no attribute {attr!r}") from exc
+
+
+class SourceRegistry:
+    def __init__(self, sources: Mapping[str, str] | None):
+        self._specs = dict(sources or {})
+        self._classes: dict[str, type[BaseDataSource]] = {}
+
+    @property
+    def service_types(self) -> list[str]:
+        return sorted(self._specs)
+
+    def __contains__(self, service_type: object) -> bool:
+        return service_type in self._specs
+
+    def get(self, service_type: str | None) -> type[BaseDataSource]:
+        """The source class for ``service_type``; ConfigurationError if unknown or unloadable."""
+        if service_type in self._classes:
+            return self._classes[service_type]
+        if service_type not in self._specs:
+            known = ", ".join(self.service_types) or "none"
+            raise ConfigurationError(
+                f"no source configured for service type {service_type!r} (sources in config: {known})"
+            )
+        where = f"sources.{service_type}"
+        cls = load_class(self._specs[service_type], where)
+        if not (isinstance(cls, type) and issubclass(cls, BaseDataSource)):
+            raise ConfigurationError(
+                f"{where}: {self._specs[service_type]!r} is not a BaseDataSource subclass"
+            )
+        self._classes[service_type] = cls
+        return cls
+
+    def check_all(self) -> list[str]:
+        """Try to load every configured source; one message per failure."""
+        problems = []
+        for service_type in self.service_types:
+            try:
+                self.get(service_type)
+            except ConfigurationError as exc:
+                problems.extend(exc.messages)
+        return problems

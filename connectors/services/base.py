@@ -1,0 +1,84 @@
+"""What every service shares: the context (stores, registry, settings) and a periodic loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from connectors.logger import get_logger
+from connectors.protocol import ConnectorStore, JobStore
+from connectors.registry import SourceRegistry
+from connectors.sync.plumbing import SyncPlumbing, default_plumbing
+from connectors.sync.settings import ServiceSettings
+
+
+@dataclass
+class ServiceContext:
+    client: object
+    connectors: ConnectorStore
+    jobs: JobStore
+    registry: SourceRegistry
+    settings: ServiceSettings
+    # connector id -> service type from config.yml (``connectors:``)
+    configured: dict[str, str | None] = field(default_factory=dict)
+    plumbing: SyncPlumbing = field(default_factory=default_plumbing)
+
+    @classmethod
+    def from_config(cls, config: dict, client, plumbing: SyncPlumbing | None = None) -> ServiceContext:
+        configured = {
+            item["connector_id"]: item.get("service_type")
+            for item in config.get("connectors") or []
+            if item.get("connector_id")
+        }
+        return cls(
+            client=client,
+            connectors=ConnectorStore(client),
+            jobs=JobStore(client),
+            registry=SourceRegistry(config.get("sources") or {}),
+            settings=ServiceSettings.from_config(config),
+            configured=configured,
+            plumbing=plumbing or default_plumbing(),
+        )
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stop`` is set; True if stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0))
+    return stop.is_set()
+
+
+class PeriodicService:
+    """Runs ``tick()`` every ``interval`` seconds until ``stop`` is set; a failing tick is logged."""
+
+    name = "service"
+
+    def __init__(self, ctx: ServiceContext, stop: asyncio.Event):
+        self.ctx = ctx
+        self.stop_event = stop
+        self.logger = get_logger(f"connectors.services.{self.name}")
+
+    @property
+    def interval(self) -> float:
+        return self.ctx.settings.idling
+
+    async def tick(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        self.logger.debug(f"{self.name} service started")
+        while not self.stop_event.is_set():
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.logger.error(f"{self.name} pass failed: {type(exc).__name__}: {exc}")
+            if await wait_or_stop(self.stop_event, self.interval):
+                break
+        await self.shutdown()
+        self.logger.debug(f"{self.name} service stopped")
+
+    async def shutdown(self) -> None:
+        """Called once after the loop ends."""

@@ -1,0 +1,87 @@
+"""The job cleanup service: no job stays in progress when nobody runs it.
+
+Every ``service.job_cleanup_interval`` seconds, whichever process notices:
+
+* an in-progress or canceling job whose heartbeat (``last_seen``) is older than the idle
+  threshold is marked ``error`` — conditionally, so a job that heartbeats in the meantime is left
+  alone — and its connector's last-sync fields say why;
+* unfinished jobs of a connector that no longer exists (deleted, or soft-deleted) are ended:
+  running ones ``error``, pending or suspended ones ``canceled``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from connectors.protocol import JobStatus, JobType
+from connectors.protocol.timeutil import iso, utcnow
+from connectors.services.base import PeriodicService
+
+IDLE_JOB_ERROR = "the sync job's worker stopped responding (no heartbeat since {last_seen}); marked as failed"
+DELETED_CONNECTOR_ERROR = "the connector of this job was deleted"
+
+
+class JobCleanupService(PeriodicService):
+    name = "job_cleanup"
+
+    @property
+    def interval(self) -> float:
+        return self.ctx.settings.job_cleanup_interval
+
+    async def tick(self) -> None:
+        await self.fail_idle_jobs()
+        await self.end_jobs_of_deleted_connectors()
+
+    async def fail_idle_jobs(self) -> int:
+        cutoff = utcnow() - timedelta(seconds=self.ctx.settings.job_idle_threshold)
+        marked = 0
+        for job in await self.ctx.jobs.stale_active(iso(cutoff)):
+            log = self.logger.bind(connector_id=job.connector_id, job_id=job.id)
+            message = IDLE_JOB_ERROR.format(last_seen=job.source.get("last_seen") or "never")
+            written = await self.ctx.jobs.terminate(
+                job.id,
+                JobStatus.ERROR,
+                message,
+                expect=(JobStatus.IN_PROGRESS, JobStatus.CANCELING),
+                seen_before=cutoff,
+            )
+            if written is None:
+                continue
+            marked += 1
+            log.warning("marked an orphaned job as error (worker stopped heartbeating)")
+            await self._connector_last_sync(job.connector_id, job.job_type, message)
+        return marked
+
+    async def end_jobs_of_deleted_connectors(self) -> int:
+        ended = 0
+        exists: dict[str, bool] = {}
+        for job in await self.ctx.jobs.unfinished():
+            connector_id = job.connector_id
+            if connector_id not in exists:
+                exists[connector_id] = (
+                    bool(connector_id) and await self.ctx.connectors.get(connector_id) is not None
+                )
+            if exists[connector_id]:
+                continue
+            if job.status in (JobStatus.PENDING, JobStatus.SUSPENDED):
+                target, error = JobStatus.CANCELED, None
+            else:
+                target, error = JobStatus.ERROR, DELETED_CONNECTOR_ERROR
+            if await self.ctx.jobs.terminate(job.id, target, error) is not None:
+                ended += 1
+                self.logger.bind(connector_id=connector_id, job_id=job.id).info(
+                    f"job of a deleted connector marked {target.value}"
+                )
+        return ended
+
+    async def _connector_last_sync(self, connector_id: str | None, job_type: JobType, message: str) -> None:
+        if not connector_id or await self.ctx.connectors.get(connector_id) is None:
+            return
+        if job_type is JobType.ACCESS_CONTROL:
+            fields = {"last_access_control_sync_status": "error", "last_access_control_sync_error": message}
+        else:
+            fields = {"last_sync_status": "error", "last_sync_error": message}
+        try:
+            await self.ctx.connectors.last_sync(connector_id, **fields)
+        except Exception as exc:
+            self.logger.warning(f"could not update connector {connector_id} after cleanup: {exc}")

@@ -1,0 +1,45 @@
+"""Filtering drafts: validate an edited draft, write the result, activate a valid one.
+
+As in Elastic's framework: a draft in state ``edited`` is validated (basic rules + the source's
+advanced-rules validators) and gets ``valid`` or ``invalid`` with per-rule ``{ids, messages}``;
+a valid draft whose rules or advanced snippet differ from the active ones is activated.
+"""
+
+from __future__ import annotations
+
+from connectors.filtering import validate_filtering
+from connectors.protocol import ConnectorDoc, ConnectorStore, FilteringValidationState
+
+
+def _content(entry: dict) -> tuple:
+    """What activation copies that matters for syncing (timestamps and validation ignored)."""
+    rules = [
+        {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+        for rule in entry.get("rules") or []
+    ]
+    snippet = entry.get("advanced_snippet") or {}
+    return rules, snippet.get("value") if isinstance(snippet, dict) else snippet
+
+
+class FilteringChecker:
+    def __init__(self, connectors: ConnectorStore):
+        self.connectors = connectors
+
+    async def check(self, doc: ConnectorDoc, source, log) -> str | None:
+        """Validate/activate the draft of ``doc``; returns the new draft state if one was written."""
+        draft = doc.draft_filter()
+        if not draft:
+            return None
+        state = (draft.get("validation") or {}).get("state")
+        if state == FilteringValidationState.EDITED.value:
+            result = await validate_filtering(draft, source)
+            await self.connectors.write_filtering_validation(doc.id, result)
+            log.info(f"filtering draft validated: {result['state']}")
+            if result["state"] == FilteringValidationState.VALID.value:
+                await self.connectors.activate_filtering(doc.id)
+                log.info("filtering draft activated")
+            return result["state"]
+        if state == FilteringValidationState.VALID.value and _content(draft) != _content(doc.active_filter()):
+            await self.connectors.activate_filtering(doc.id)
+            log.info("valid filtering draft activated")
+        return None

@@ -1,0 +1,189 @@
+"""The scheduling service: per configured connector, every ``service.idling`` seconds,
+
+* check in (``last_seen``) every ``service.heartbeat`` seconds;
+* fill a new connector (status created) with the source's default configuration and features
+  → needs_configuration; add configuration keys a newer source version declares;
+* validate the configuration (``validate_config`` + ``ping``) → connected, or error + message;
+* validate an edited filtering draft, write valid/invalid with per-rule errors, activate a valid
+  draft that differs from the active rules;
+* turn ``sync_now`` into an on-demand full job (flag reset with a conditional write first, so
+  only one process creates the job);
+* create a scheduled job when a Quartz schedule is due — the due time is first recorded on the
+  connector with a conditional write, so of several processes exactly one creates the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from connectors.configuration import DataSourceConfiguration, merge_configuration, missing_fields
+from connectors.errors import ConfigurationError
+from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
+from connectors.protocol.constants import SCHEDULED_AT_FIELD
+from connectors.protocol.timeutil import iso, utcnow
+from connectors.services.base import PeriodicService
+from connectors.services.filtering_check import FilteringChecker
+from connectors.services.quartz import InvalidSchedule, due_time
+from connectors.sync.runner import error_message
+
+MIN_CATCH_UP = 60.0
+
+
+def source_features(source_cls) -> dict:
+    return {
+        "sync_rules": {
+            "basic": {"enabled": True},
+            "advanced": {"enabled": bool(source_cls.advanced_rules_enabled)},
+        },
+        "incremental_sync": {"enabled": bool(source_cls.incremental_sync_enabled)},
+        "document_level_security": {"enabled": bool(source_cls.dls_enabled)},
+    }
+
+
+class SchedulingService(PeriodicService):
+    name = "scheduling"
+
+    def __init__(self, ctx, stop):
+        super().__init__(ctx, stop)
+        self._last_check_in: dict[str, float] = {}
+        self.filtering = FilteringChecker(ctx.connectors)
+
+    @property
+    def catch_up(self) -> float:
+        return max(MIN_CATCH_UP, 3 * self.ctx.settings.idling)
+
+    async def tick(self) -> None:
+        for connector_id, service_type in self.ctx.configured.items():
+            if self.stop_event.is_set():
+                return
+            log = self.logger.bind(connector_id=connector_id)
+            try:
+                await self.process(connector_id, service_type)
+            except asyncio.CancelledError:
+                raise
+            except StaleDocument:
+                log.debug("connector changed concurrently; next pass")
+            except Exception as exc:
+                log.error(f"connector pass failed: {error_message(exc)}")
+
+    async def process(self, connector_id: str, configured_type: str | None) -> None:
+        log = self.logger.bind(connector_id=connector_id)
+        doc = await self.ctx.connectors.get(connector_id)
+        if doc is None:
+            log.warning("connector not found in Elasticsearch (create it, or fix connectors: in the config)")
+            return
+        await self._check_in(connector_id)
+        service_type = doc.service_type or configured_type
+        if configured_type and doc.service_type and doc.service_type != configured_type:
+            log.warning(f"service type is {doc.service_type!r} but the config says {configured_type!r}")
+        try:
+            source_cls = self.ctx.registry.get(service_type)
+        except ConfigurationError as exc:
+            log.error(str(exc))
+            return
+        log = log.bind(service_type=service_type)
+
+        if doc.status in (None, ConnectorStatus.CREATED):
+            await self._fill(doc, source_cls, service_type)
+            log.info("filled the default configuration; connector needs configuration")
+            return
+        defaults = source_cls.get_default_configuration()
+        if missing_fields(defaults, doc.configuration) or not doc.features:
+            fields = {"configuration": merge_configuration(defaults, doc.configuration)}
+            if not doc.features:
+                fields["features"] = source_features(source_cls)
+            doc = await self.ctx.connectors.update_if_unchanged(doc, fields)
+            log.info("added configuration fields the source declares")
+        if doc.status is ConnectorStatus.NEEDS_CONFIGURATION:
+            log.debug("waiting for the connector to be configured")
+            return
+
+        source = None
+        try:
+            configuration = DataSourceConfiguration(doc.configuration)
+            configuration.set_defaults(defaults)
+            source = source_cls(configuration)
+            await source.validate_config()
+            await source.ping()
+        except Exception as exc:
+            message = error_message(exc)
+            if doc.status is not ConnectorStatus.ERROR or doc.source.get("error") != message:
+                log.error(f"connector check failed: {message}")
+                await self.ctx.connectors.set_error(connector_id, message)
+            if source is not None:
+                await source.close()
+            return
+        try:
+            if doc.status is not ConnectorStatus.CONNECTED or doc.source.get("error"):
+                await self.ctx.connectors.set_connected(connector_id)
+                log.info("configuration valid and source reachable: connected")
+            await self.filtering.check(doc, source, log)
+        finally:
+            await source.close()
+
+        doc = await self.ctx.connectors.get(connector_id)
+        if doc is None:
+            return
+        doc = await self._sync_now(doc, log)
+        for job_type in self._schedulable(doc, source_cls):
+            doc = await self._schedule(doc, job_type, log)
+
+    async def _check_in(self, connector_id: str) -> None:
+        now = asyncio.get_running_loop().time()
+        last = self._last_check_in.get(connector_id)
+        if last is None or now - last >= self.ctx.settings.heartbeat:
+            await self.ctx.connectors.check_in(connector_id)
+            self._last_check_in[connector_id] = now
+
+    async def _fill(self, doc: ConnectorDoc, source_cls, service_type: str) -> None:
+        configuration = merge_configuration(source_cls.get_default_configuration(), doc.configuration)
+        await self.ctx.connectors.fill_new_connector(
+            doc, configuration, source_features(source_cls), service_type
+        )
+
+    @staticmethod
+    def _schedulable(doc: ConnectorDoc, source_cls) -> list[JobType]:
+        types = [JobType.FULL]
+        if source_cls.incremental_sync_enabled and doc.feature_enabled("incremental_sync"):
+            types.append(JobType.INCREMENTAL)
+        if source_cls.dls_enabled and doc.feature_enabled("document_level_security"):
+            types.append(JobType.ACCESS_CONTROL)
+        return types
+
+    async def _sync_now(self, doc: ConnectorDoc, log) -> ConnectorDoc:
+        if not doc.sync_now:
+            return doc
+        try:
+            doc = await self.ctx.connectors.update_if_unchanged(doc, {"sync_now": False})
+        except StaleDocument:
+            log.debug("sync_now taken by another process")
+            refreshed = await self.ctx.connectors.get(doc.id)
+            if refreshed is None:
+                raise
+            return refreshed
+        job_id = await self.ctx.jobs.create(doc.id, JobType.FULL, TriggerMethod.ON_DEMAND)
+        log.bind(job_id=job_id).info("sync_now: created an on-demand full sync")
+        return doc
+
+    async def _schedule(self, doc: ConnectorDoc, job_type: JobType, log) -> ConnectorDoc:
+        enabled, interval = doc.schedule(job_type)
+        if not enabled:
+            return doc
+        try:
+            due = due_time(interval, utcnow(), doc.last_scheduled_at(job_type), self.catch_up)
+        except InvalidSchedule as exc:
+            message = f"invalid {job_type.value} sync schedule: {exc}"
+            if doc.source.get("error") != message:
+                log.error(message)
+                await self.ctx.connectors.set_error(doc.id, message)
+            return doc
+        if due is None:
+            return doc
+        try:
+            doc = await self.ctx.connectors.update_if_unchanged(doc, {SCHEDULED_AT_FIELD[job_type]: iso(due)})
+        except StaleDocument:
+            log.debug(f"scheduled {job_type.value} sync due {iso(due)} taken by another process")
+            return await self.ctx.connectors.get(doc.id) or doc
+        job_id = await self.ctx.jobs.create(doc.id, job_type, TriggerMethod.SCHEDULED)
+        log.bind(job_id=job_id).info(f"created a scheduled {job_type.value} sync due at {iso(due)}")
+        return doc

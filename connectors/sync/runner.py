@@ -1,0 +1,376 @@
+"""Run one sync job, from claim to terminal state.
+
+``SyncJobRunner(job, ...).run()``:
+
+1. claims the job (conditional write: returns ``None`` if another process got it first);
+2. marks the connector's ``last_sync_status`` (or ``last_access_control_sync_status``) in progress;
+3. builds the source from the job's connector snapshot (service type → registry, configuration
+   with the source's defaults) and checks its configuration and reachability;
+4. streams the source into the sink — full: ``get_docs`` → basic rules → ``put``, stale documents
+   deleted only if the listing completed; incremental: ``get_docs_incrementally`` with
+   operations; access control: ``get_access_control`` into ``.search-acl-filter-<index>``;
+5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
+   about a second when the job is set to ``canceling`` (→ canceled) or taken away;
+6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
+   storing the source's ``sync_cursor`` after a successful content sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+
+from elasticsearch import NotFoundError
+
+from connectors.configuration import DataSourceConfiguration
+from connectors.errors import ConnectorError, SyncError
+from connectors.logger import get_logger
+from connectors.protocol import (
+    ACCESS_CONTROL_INDEX_PREFIX,
+    ConnectorStore,
+    JobStatus,
+    JobStore,
+    JobType,
+    StaleDocument,
+    SyncJobDoc,
+)
+from connectors.protocol.timeutil import iso
+from connectors.registry import SourceRegistry
+from connectors.source import OP_DELETE
+from connectors.sync.plumbing import SyncPlumbing, default_plumbing, sink_counts
+from connectors.sync.progress import Progress, ProgressReporter
+from connectors.sync.settings import ServiceSettings
+
+CANCEL_POLL_MAX = 1.0
+ACL_INDEX_MAPPINGS = {
+    "properties": {
+        "identity": {"type": "object", "dynamic": True},
+        "query": {"type": "object", "enabled": False},
+        "created_at": {"type": "date"},
+        "_timestamp": {"type": "date"},
+    }
+}
+
+
+class StopReason(enum.Enum):
+    CANCELED = "canceled"  # a user asked (job status canceling)
+    SUSPENDED = "suspended"  # the service is shutting down
+    LOST = "lost"  # the job was finished or deleted by someone else
+
+
+STOP_STATUS = {
+    StopReason.CANCELED: JobStatus.CANCELED,
+    StopReason.SUSPENDED: JobStatus.SUSPENDED,
+    StopReason.LOST: JobStatus.ERROR,
+}
+
+
+def error_message(exc: BaseException) -> str:
+    """A readable one-line reason for the job's ``error`` field."""
+    text = str(exc).strip()
+    if isinstance(exc, ConnectorError) and text:
+        return text
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+class SyncJobRunner:
+    def __init__(
+        self,
+        job: SyncJobDoc,
+        *,
+        jobs: JobStore,
+        connectors: ConnectorStore,
+        registry: SourceRegistry,
+        client,
+        settings: ServiceSettings,
+        plumbing: SyncPlumbing | None = None,
+    ):
+        self.job = job
+        self.jobs = jobs
+        self.connectors = connectors
+        self.registry = registry
+        self.client = client
+        self.settings = settings
+        self.plumbing = plumbing or default_plumbing()
+        self.logger = get_logger(
+            "connectors.sync",
+            connector_id=job.connector_id,
+            job_id=job.id,
+            job_type=job.job_type.value,
+            index_name=job.index_name,
+        )
+        self.progress = Progress()
+        self.sink = None
+        self._final_stats = None
+        self._stop_reason: StopReason | None = None
+        self._work: asyncio.Task | None = None
+        self._cursor: dict | None = None
+
+    # -- control -------------------------------------------------------------------------
+    def request_stop(self, reason: StopReason) -> None:
+        """Stop the work (first reason wins); the job then ends canceled/suspended/error."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if self._work is not None and not self._work.done():
+            self._work.cancel()
+
+    def counts(self) -> dict:
+        stats = self._final_stats
+        if stats is None and self.sink is not None:
+            stats = getattr(self.sink, "stats", None)
+        return sink_counts(stats)
+
+    # -- the job -------------------------------------------------------------------------
+    async def run(self) -> JobStatus | None:
+        """Run the job to its end; ``None`` if another process claimed it first."""
+        connector = await self.connectors.get(self.job.connector_id) if self.job.connector_id else None
+        cursor = connector.sync_cursor if connector is not None else None
+        try:
+            self.job = await self.jobs.claim(self.job, self.settings.hostname, cursor)
+        except StaleDocument:
+            self.logger.debug("job claimed by another process")
+            return None
+        self.logger.info(f"claimed {self.job.job_type.value} sync (trigger {self.job.trigger_method})")
+        await self._connector_sync_starts()
+
+        status, error = JobStatus.COMPLETED, None
+        reporter = ProgressReporter(self.progress, self.counts, self.logger, self.settings.progress_interval)
+        watcher = asyncio.create_task(self._watch(), name=f"job-watch-{self.job.id}")
+        self._work = asyncio.create_task(self._execute(connector, cursor), name=f"job-{self.job.id}")
+        if self._stop_reason is not None:  # asked to stop while claiming
+            self._work.cancel()
+        reporter.start()
+        try:
+            await asyncio.shield(self._work)
+        except asyncio.CancelledError:
+            if self._stop_reason is None:
+                # the runner itself is being cancelled (service exit): suspend the job
+                self.request_stop(StopReason.SUSPENDED)
+                await asyncio.gather(self._work, return_exceptions=True)
+            status = STOP_STATUS[self._stop_reason]
+            if self._stop_reason is StopReason.LOST:
+                error = "the job was finished or removed by another process while running"
+        except Exception as exc:  # every failure ends the job with a readable error
+            status, error = JobStatus.ERROR, error_message(exc)
+            self.logger.error(f"sync failed: {error}", exc_info=not isinstance(exc, ConnectorError))
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            await reporter.stop()
+        return await self._finish(status, error)
+
+    async def _finish(self, status: JobStatus, error: str | None) -> JobStatus:
+        counts = self.counts()
+        counts["total_document_count"] = await self._index_count()
+        written = None
+        try:
+            written = await self.jobs.terminate(self.job.id, status, error, counts)
+        except Exception as exc:
+            self.logger.error(f"could not write the job's final status {status.value}: {error_message(exc)}")
+        final = written.status if written is not None else None
+        if final is None:
+            current = await self.jobs.get(self.job.id)
+            final = current.status if current is not None else None
+            error = current.error if current is not None else error
+        else:
+            error = written.error
+        self.logger.info(
+            f"sync ended {final.value if final else 'unknown'}: indexed={counts.get('indexed_document_count', 0)} "
+            f"deleted={counts.get('deleted_document_count', 0)} total={counts['total_document_count']}"
+        )
+        if final is not None:
+            await self._connector_sync_done(final, error, counts)
+        return final
+
+    async def _execute(self, connector, cursor) -> None:
+        source_cls = self.registry.get(self.job.service_type)
+        configuration = DataSourceConfiguration(self.job.configuration)
+        configuration.set_defaults(source_cls.get_default_configuration())
+        source = source_cls(configuration)
+        try:
+            await source.validate_config()
+            await source.ping()
+            job_type = self.job.job_type
+            if job_type is JobType.ACCESS_CONTROL:
+                await self._access_control(source)
+            elif job_type is JobType.INCREMENTAL:
+                await self._incremental(source, cursor)
+            else:
+                await self._full(source)
+            self._cursor = source.sync_cursor()
+        finally:
+            try:
+                await source.close()
+            except Exception as exc:
+                self.logger.warning(f"closing the source failed: {error_message(exc)}")
+
+    # -- the three kinds of sync ---------------------------------------------------------
+    def _new_sink(self, index_name: str):
+        self.sink = self.plumbing.make_sink(
+            self.client, index_name, self.job.pipeline, self.settings.bulk, self.logger
+        )
+        return self.sink
+
+    async def _full(self, source) -> None:
+        index_name = self._content_index()
+        await self.plumbing.ensure_index(self.client, index_name)
+        rules = self.plumbing.make_filter(self.job.filtering)
+        sink = self._new_sink(index_name)
+        await sink.start(full=True)
+        try:
+            async for doc, lazy_download in source.get_docs(filtering=rules):
+                self.progress.seen += 1
+                if not rules.matches(doc):
+                    self.progress.filtered_out += 1
+                    continue
+                await sink.put(doc, lazy_download)
+        except BaseException:
+            await self._abandon(sink)
+            raise
+        self._final_stats = await sink.finish(delete_stale=True)
+
+    async def _incremental(self, source, cursor) -> None:
+        if not getattr(source, "incremental_sync_enabled", False):
+            raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
+        index_name = self._content_index()
+        await self.plumbing.ensure_index(self.client, index_name)
+        rules = self.plumbing.make_filter(self.job.filtering)
+        sink = self._new_sink(index_name)
+        await sink.start(full=False)
+        try:
+            async for doc, lazy_download, operation in source.get_docs_incrementally(cursor, filtering=rules):
+                self.progress.seen += 1
+                if operation == OP_DELETE:
+                    await sink.delete(doc["_id"])
+                elif rules.matches(doc):
+                    await sink.put(doc, lazy_download)
+                else:
+                    self.progress.filtered_out += 1
+        except BaseException:
+            await self._abandon(sink)
+            raise
+        self._final_stats = await sink.finish(delete_stale=False)
+
+    async def _access_control(self, source) -> None:
+        if not getattr(source, "dls_enabled", False):
+            raise SyncError(f"source {self.job.service_type!r} does not support document-level security")
+        index_name = self.job.index_name or ""
+        if not index_name.startswith(ACCESS_CONTROL_INDEX_PREFIX):
+            index_name = ACCESS_CONTROL_INDEX_PREFIX + index_name
+        await self._ensure_acl_index(index_name)
+        sink = self._new_sink(index_name)
+        await sink.start(full=True)
+        try:
+            async for doc in source.get_access_control():
+                self.progress.seen += 1
+                await sink.put(doc, None)
+        except BaseException:
+            await self._abandon(sink)
+            raise
+        self._final_stats = await sink.finish(delete_stale=True)
+
+    async def _abandon(self, sink) -> None:
+        """The listing did not complete: flush what was read, delete nothing."""
+        try:
+            if self._stop_reason is not None and hasattr(sink, "cancel"):
+                await sink.cancel()
+                self._final_stats = getattr(sink, "stats", None)
+            else:
+                self._final_stats = await sink.finish(delete_stale=False)
+        except Exception as exc:
+            self.logger.warning(f"closing the sink after a failure failed: {error_message(exc)}")
+
+    def _content_index(self) -> str:
+        if not self.job.index_name:
+            raise SyncError("the job's connector has no index_name")
+        return self.job.index_name
+
+    async def _ensure_acl_index(self, index_name: str) -> None:
+        if not await self.client.indices.exists(index=index_name):
+            try:
+                await self.client.indices.create(index=index_name, mappings=ACL_INDEX_MAPPINGS)
+            except Exception as exc:  # created concurrently is fine
+                if "already_exists" not in str(exc):
+                    raise
+
+    async def _index_count(self) -> int:
+        index_name = self.job.index_name
+        if not index_name:
+            return 0
+        try:
+            await self.client.indices.refresh(index=index_name, ignore_unavailable=True)
+            resp = await self.client.count(index=index_name, ignore_unavailable=True)
+            return int(resp["count"])
+        except Exception as exc:
+            self.logger.warning(f"could not count documents of {index_name}: {error_message(exc)}")
+            return 0
+
+    # -- heartbeat and cancellation ------------------------------------------------------
+    async def _watch(self) -> None:
+        poll = min(CANCEL_POLL_MAX, self.settings.job_heartbeat)
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time() + self.settings.job_heartbeat
+        while True:
+            await asyncio.sleep(poll)
+            try:
+                current = await self.jobs.get(self.job.id)
+                if current is None or current.status not in (JobStatus.IN_PROGRESS, JobStatus.CANCELING):
+                    self.logger.warning("job no longer in progress here; stopping")
+                    self.request_stop(StopReason.LOST)
+                    return
+                if current.status is JobStatus.CANCELING:
+                    self.logger.info("cancellation requested; stopping")
+                    self.request_stop(StopReason.CANCELED)
+                    return
+                if loop.time() >= next_beat:
+                    await self.jobs.heartbeat(self.job.id, self._heartbeat_counts())
+                    next_beat = loop.time() + self.settings.job_heartbeat
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep heartbeating through transient errors
+                self.logger.warning(f"job heartbeat failed: {error_message(exc)}")
+
+    def _heartbeat_counts(self) -> dict:
+        counts = self.counts()
+        return {
+            "indexed_document_count": counts.get("indexed_document_count", 0),
+            "indexed_document_volume": counts.get("indexed_document_volume", 0),
+            "deleted_document_count": counts.get("deleted_document_count", 0),
+        }
+
+    # -- connector bookkeeping -----------------------------------------------------------
+    def _last_fields(self, status: JobStatus, error: str | None) -> dict:
+        if self.job.job_type is JobType.ACCESS_CONTROL:
+            return {"last_access_control_sync_status": status.value, "last_access_control_sync_error": error}
+        return {"last_sync_status": status.value, "last_sync_error": error}
+
+    async def _connector_sync_starts(self) -> None:
+        try:
+            await self.connectors.last_sync(
+                self.job.connector_id, **self._last_fields(JobStatus.IN_PROGRESS, None)
+            )
+        except NotFoundError:
+            pass
+        except Exception as exc:
+            self.logger.warning(f"could not mark the connector's sync in progress: {error_message(exc)}")
+
+    async def _connector_sync_done(self, status: JobStatus, error: str | None, counts: dict) -> None:
+        connector_id = self.job.connector_id
+        fields = self._last_fields(status, error)
+        fields["last_synced"] = iso()
+        if status is not JobStatus.SUSPENDED:
+            fields["last_indexed_document_count"] = counts.get("indexed_document_count", 0)
+            fields["last_deleted_document_count"] = counts.get("deleted_document_count", 0)
+        if status is JobStatus.COMPLETED and self.job.job_type.is_content and self._cursor is not None:
+            fields["sync_cursor"] = self._cursor
+        try:
+            await self.connectors.last_sync(connector_id, **fields)
+            if status is JobStatus.ERROR:
+                await self.connectors.set_error(connector_id, error or "sync failed")
+            elif status is JobStatus.COMPLETED:
+                await self.connectors.set_connected(connector_id)
+        except NotFoundError:
+            self.logger.warning("connector deleted while its job ran")
+        except Exception as exc:
+            self.logger.error(f"could not update the connector after the sync: {error_message(exc)}")

@@ -1,0 +1,46 @@
+"""Settings of the job runner and the services, read from the loaded config."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_IDLING = 30.0
+DEFAULT_HEARTBEAT = 300.0
+MAX_JOB_HEARTBEAT = 10.0
+# a running job that has not heartbeated for this many job-heartbeat intervals is orphaned
+IDLE_HEARTBEATS = 30
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    idling: float = DEFAULT_IDLING
+    heartbeat: float = DEFAULT_HEARTBEAT
+    job_heartbeat: float = MAX_JOB_HEARTBEAT
+    job_idle_threshold: float = MAX_JOB_HEARTBEAT * IDLE_HEARTBEATS
+    job_cleanup_interval: float = 300.0
+    progress_interval: float = 30.0
+    max_concurrent_content_syncs: int = 1
+    max_concurrent_access_control_syncs: int = 1
+    hostname: str = field(default_factory=socket.gethostname)
+    bulk: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict) -> ServiceSettings:
+        service = config.get("service") or {}
+        idling = float(service.get("idling", DEFAULT_IDLING))
+        heartbeat = float(service.get("heartbeat", DEFAULT_HEARTBEAT))
+        job_heartbeat = min(MAX_JOB_HEARTBEAT, heartbeat)
+        threshold = service.get("job_idle_threshold")
+        return cls(
+            idling=idling,
+            heartbeat=heartbeat,
+            job_heartbeat=job_heartbeat,
+            job_idle_threshold=float(threshold) if threshold else job_heartbeat * IDLE_HEARTBEATS,
+            job_cleanup_interval=float(service.get("job_cleanup_interval", 300.0)),
+            progress_interval=float(service.get("progress_interval", min(30.0, max(job_heartbeat * 3, 1.0)))),
+            max_concurrent_content_syncs=int(service.get("max_concurrent_content_syncs", 1)),
+            max_concurrent_access_control_syncs=int(service.get("max_concurrent_access_control_syncs", 1)),
+            bulk=dict((config.get("elasticsearch") or {}).get("bulk") or {}),
+        )

@@ -1,0 +1,172 @@
+"""The ``connectors`` command: help, and bad config files reported one line per problem."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from connectors.cli import build_parser, main
+
+
+def write(tmp_path, text, name="config.yml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("run", "ui", "validate-config", "sync", "connector"):
+        assert command in out
+    with pytest.raises(SystemExit):
+        main(["connector", "--help"])
+    out = capsys.readouterr().out
+    assert "create" in out and "list" in out
+
+
+def test_every_command_takes_a_config_option():
+    parser = build_parser()
+    for argv in (
+        ["run"],
+        ["ui"],
+        ["validate-config"],
+        ["sync", "--connector-id", "x"],
+        ["connector", "list"],
+    ):
+        args = parser.parse_args(argv + ["-c", "other.yml"])
+        assert args.config == "other.yml"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            """
+            elasticsearch:
+              host: http://localhost:9200
+              bulk:
+                chunk_size: abc
+            """,
+            ["elasticsearch.bulk.chunk_size"],
+        ),
+        (
+            """
+            elasticsearch:
+              host: http://localhost:9200
+            service:
+              idling: fast
+              unknown_key: 1
+            """,
+            ["service.idling", "service.unknown_key"],
+        ),
+        (
+            """
+            connectors:
+              - service_type: confluence
+            """,
+            ["connectors[0]", "connector_id"],
+        ),
+        (
+            """
+            sources:
+              fake: "no.such.module:Thing"
+            """,
+            ["sources.fake", "no.such.module"],
+        ),
+        (
+            """
+            sources:
+              fake: "tests.framework.fake_source:NoSuchClass"
+            """,
+            ["sources.fake", "NoSuchClass"],
+        ),
+        (
+            """
+            sources:
+              fake: "tests.framework.fake_source:make_docs"
+            """,
+            ["sources.fake", "not a BaseDataSource subclass"],
+        ),
+    ],
+)
+def test_bad_config_one_line_per_problem_exit_2(tmp_path, capsys, text, expected):
+    path = write(tmp_path, text)
+    assert main(["validate-config", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for fragment in expected:
+        assert fragment in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert all(line.startswith(str(path)) for line in lines), lines
+
+
+def test_two_problems_give_two_lines(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        """
+        service:
+          idling: fast
+          heartbeat: slow
+        """,
+    )
+    assert main(["validate-config", "-c", str(path)]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert any("service.idling" in line for line in lines)
+    assert any("service.heartbeat" in line for line in lines)
+
+
+def test_missing_and_unparsable_files(tmp_path, capsys):
+    assert main(["validate-config", "-c", str(tmp_path / "absent.yml")]) == 2
+    assert "absent.yml" in capsys.readouterr().err
+    path = write(tmp_path, "elasticsearch: [unclosed\n")
+    assert main(["run", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err
+
+
+def test_valid_config(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        """
+        elasticsearch:
+          host: http://127.0.0.1:9
+        connectors:
+          - connector_id: c1
+            service_type: fake
+        sources:
+          fake: tests.framework.fake_source:FakeDataSource
+          confluence: tests.framework.fake_source:FakeDataSource
+        """,
+    )
+    assert main(["validate-config", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "1 connector" in out
+
+
+def test_subprocess_bad_config_no_traceback(tmp_path):
+    path = write(tmp_path, "elasticsearch:\n  host: 12\n  verify_certs: maybe\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "connectors", "run", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "elasticsearch.host" in proc.stderr
+    assert "elasticsearch.verify_certs" in proc.stderr
+
+
+def test_unreachable_elasticsearch_is_one_line(tmp_path, capsys):
+    path = write(
+        tmp_path, "elasticsearch:\n  host: http://127.0.0.1:9\n  max_retries: 0\n  request_timeout: 2\n"
+    )
+    assert main(["connector", "list", "-c", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

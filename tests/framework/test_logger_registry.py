@@ -1,0 +1,104 @@
+import io
+import json
+import logging
+
+import pytest
+
+from connectors.errors import ConfigurationError
+from connectors.logger import MASK, configure_logging, get_logger, redact
+from connectors.registry import SourceRegistry, load_class
+from tests.framework.fake_source import FakeDataSource
+
+
+@pytest.fixture
+def stream():
+    buffer = io.StringIO()
+    configure_logging("DEBUG", stream=buffer)
+    yield buffer
+    configure_logging("INFO")
+
+
+def test_lines_carry_connector_and_job_ids(stream):
+    log = get_logger("sync", connector_id="c1").bind(job_id="j9")
+    log.info("hello")
+    line = stream.getvalue().strip()
+    assert " INFO connectors.sync hello " in line
+    assert "connector_id=c1" in line and "job_id=j9" in line
+
+
+def test_json_lines():
+    buffer = io.StringIO()
+    configure_logging("INFO", json_lines=True, stream=buffer)
+    try:
+        get_logger("x", connector_id="c2", job_id="j2").warning("careful")
+        record = json.loads(buffer.getvalue())
+        assert record["message"] == "careful"
+        assert record["connector_id"] == "c2" and record["job_id"] == "j2"
+        assert record["log.level"] == "WARNING"
+    finally:
+        configure_logging("INFO")
+
+
+def test_secret_pairs_masked_in_messages(stream):
+    get_logger("x").info("connecting with password=hunter2 api_key=abc123 user=bob")
+    text = stream.getvalue()
+    assert "hunter2" not in text and "abc123" not in text
+    assert "user=bob" in text and MASK in text
+
+
+def test_redact_masks_sensitive_fields_and_secret_keys():
+    config = {
+        "elasticsearch": {"host": "h", "password": "p4ss", "api_key": "k"},
+        "configuration": {
+            "api_token": {"label": "API token", "sensitive": True, "value": "tok"},
+            "url": {"label": "URL", "sensitive": False, "value": "http://x"},
+        },
+    }
+    out = redact(config)
+    assert out["elasticsearch"] == {"host": "h", "password": MASK, "api_key": MASK}
+    assert out["configuration"]["api_token"]["value"] == MASK
+    assert out["configuration"]["url"]["value"] == "http://x"
+    assert config["elasticsearch"]["password"] == "p4ss"  # input untouched
+
+
+def test_registry_loads_lazily_and_caches():
+    registry = SourceRegistry({"fake": "tests.framework.fake_source:FakeDataSource"})
+    assert "fake" in registry and registry.service_types == ["fake"]
+    assert registry.get("fake") is FakeDataSource
+    assert registry.get("fake") is FakeDataSource
+
+
+def test_registry_unknown_type_names_known_ones():
+    registry = SourceRegistry({"fake": "tests.framework.fake_source:FakeDataSource"})
+    with pytest.raises(ConfigurationError) as info:
+        registry.get("jira")
+    assert "'jira'" in str(info.value) and "fake" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("nocolon", "expected 'module:Class'"),
+        ("", "expected 'module:Class'"),
+        ("not_a_module_xyz:Thing", "cannot import module 'not_a_module_xyz'"),
+        ("logging:NoSuchThing", "has no attribute 'NoSuchThing'"),
+    ],
+)
+def test_load_class_errors(spec, fragment):
+    with pytest.raises(ConfigurationError) as info:
+        load_class(spec, "sources.x")
+    assert str(info.value).startswith("sources.x: ")
+    assert fragment in str(info.value)
+
+
+def test_load_class_dotted_form():
+    assert load_class("logging.Logger") is logging.Logger
+
+
+def test_check_all_reports_each_failure():
+    registry = SourceRegistry(
+        {"a": "nope_module:X", "b": "logging:Nope", "c": "tests.framework.fake_source:FakeDataSource"}
+    )
+    problems = registry.check_all()
+    assert len(problems) == 2
+    assert problems[0].startswith("sources.a:") and problems[1].startswith("sources.b:")
