@@ -1,0 +1,164 @@
+"""Jinja2 rendering: autoescaped templates and the filters the pages use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+
+SYNC_STATUS = {
+    "completed": ("Sync complete", "success"),
+    "error": ("Sync failure", "danger"),
+    "canceled": ("Sync canceled", "danger"),
+    "in_progress": ("Sync in progress", "warning"),
+    "pending": ("Sync pending", "warning"),
+    "suspended": ("Sync suspended", "warning"),
+    "canceling": ("Canceling sync", "warning"),
+}
+CONNECTOR_STATUS = {
+    "created": ("Not configured", "default"),
+    "needs_configuration": ("Needs configuration", "warning"),
+    "configured": ("Configured", "primary"),
+    "connected": ("Connected", "success"),
+    "error": ("Error", "danger"),
+}
+JOB_TYPES = {"full": "Full content", "incremental": "Incremental content", "access_control": "Access control"}
+TRIGGERS = {"on_demand": "Manual", "scheduled": "Scheduled"}
+ACTIVE_JOB_STATUSES = {"pending", "in_progress", "canceling", "suspended"}
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def fmt_time(value: Any) -> str:
+    parsed = parse_time(value) if not isinstance(value, dt.datetime) else value
+    if parsed is None:
+        return "--"
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso(value: Any) -> str:
+    parsed = parse_time(value) if not isinstance(value, dt.datetime) else value
+    return parsed.astimezone(dt.UTC).isoformat() if parsed else ""
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def job_duration(job: dict, now: dt.datetime | None = None) -> str:
+    started = parse_time(job.get("started_at"))
+    if started is None:
+        return "--"
+    end = parse_time(job.get("completed_at")) or parse_time(job.get("canceled_at"))
+    if end is None:
+        end = now or dt.datetime.now(dt.UTC)
+    return fmt_duration((end - started).total_seconds())
+
+
+def fmt_volume(mib: Any) -> str:
+    try:
+        value = float(mib or 0)
+    except (TypeError, ValueError):
+        return "--"
+    if value < 1:
+        return f"{value * 1024:.1f} KiB"
+    return f"{value:.2f} MiB"
+
+
+def fmt_number(value: Any) -> str:
+    try:
+        return f"{int(value or 0):,}"
+    except (TypeError, ValueError):
+        return "--"
+
+
+def sync_badge(status: Any) -> tuple[str, str]:
+    return SYNC_STATUS.get(status, (str(status or "--"), "default"))
+
+
+def connector_badge(status: Any) -> tuple[str, str]:
+    return CONNECTOR_STATUS.get(status, (str(status or "--"), "default"))
+
+
+def to_pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def make_environment(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        {
+            "time": fmt_time,
+            "iso": iso,
+            "duration": job_duration,
+            "volume": fmt_volume,
+            "number": fmt_number,
+            "pretty_json": to_pretty_json,
+        }
+    )
+    env.globals.update(
+        {
+            "sync_badge": sync_badge,
+            "connector_badge": connector_badge,
+            "JOB_TYPES": JOB_TYPES,
+            "TRIGGERS": TRIGGERS,
+            "ACTIVE_JOB_STATUSES": ACTIVE_JOB_STATUSES,
+        }
+    )
+    return env
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    session = request.get("session")
+    flashes = []
+    if session is not None:
+        flashes, session.flashes = session.flashes, []
+
+    def static(name: str) -> str:
+        return str(request.app.router["static"].url_for(filename=name))
+
+    env = request.app[TEMPLATES]
+    html = env.get_template(template).render(
+        request=request,
+        session=session,
+        csrf_token=session.csrf_token if session else context.pop("login_csrf", ""),
+        flashes=flashes,
+        static=static,
+        path=request.path,
+        **context,
+    )
+    return web.Response(text=html, status=status, content_type="text/html")
+
+
+def flash(request: web.Request, message: str, level: str = "success") -> None:
+    session = request.get("session")
+    if session is not None:
+        session.flashes.append((level, message))

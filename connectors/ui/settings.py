@@ -1,0 +1,46 @@
+"""The UI's settings, read from the loaded ``config.yml`` dict (see connectors.config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_ES_HOST = "http://localhost:9200"
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    es_host: str = DEFAULT_ES_HOST
+    verify_certs: bool = True
+    ca_certs: str | None = None
+    request_timeout: float = 30.0
+    # service type → "module:Class" of each configured source (the create form's choices)
+    sources: dict[str, str] = field(default_factory=dict)
+    session_idle_seconds: int = 8 * 3600
+    max_sessions: int = 500
+    page_size: int = 20
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> UiSettings:
+        config = config or {}
+        es = config.get("elasticsearch") or {}
+        ui = config.get("ui") or {}
+        host = es.get("host") or DEFAULT_ES_HOST
+        if isinstance(host, list):
+            host = host[0] if host else DEFAULT_ES_HOST
+        sources = config.get("sources") or {}
+        if not isinstance(sources, dict):
+            sources = {}
+        return cls(
+            es_host=str(host).rstrip("/"),
+            verify_certs=bool(es.get("verify_certs", True)),
+            ca_certs=es.get("ca_certs") or None,
+            request_timeout=float(es.get("request_timeout", 30) or 30),
+            sources={str(k): str(v) for k, v in sources.items()},
+            session_idle_seconds=int(ui.get("session_idle_seconds", 8 * 3600)),
+            max_sessions=int(ui.get("max_sessions", 500)),
+            page_size=int(ui.get("page_size", 20)),
+        )
+
+    def service_types(self) -> list[str]:
+        return sorted(self.sources) or ["confluence"]

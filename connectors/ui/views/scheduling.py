@@ -1,0 +1,143 @@
+"""Full, incremental and access-control schedules (Quartz cron), saved through ``_scheduling``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from connectors.ui import cron
+from connectors.ui.render import flash, render
+from connectors.ui.views.common import (
+    connector_id,
+    dls_enabled,
+    es,
+    feature_enabled,
+    is_configured,
+    last_value,
+    load_connector,
+)
+
+SCHEDULE_TYPES = {
+    "full": "Full content sync",
+    "incremental": "Incremental content sync",
+    "access_control": "Access control sync",
+}
+DEFAULT_INTERVAL = "0 0 0 * * ?"
+
+
+def schedules(connector: dict, now: dt.datetime) -> list[dict]:
+    scheduling = connector.get("scheduling") or {}
+    result = []
+    for kind, label in SCHEDULE_TYPES.items():
+        if kind == "incremental" and not feature_enabled(connector, "incremental_sync"):
+            continue
+        if kind == "access_control" and not feature_enabled(connector, "document_level_security"):
+            continue
+        entry = scheduling.get(kind) or {}
+        interval = entry.get("interval") or DEFAULT_INTERVAL
+        error = cron.validate(interval)
+        result.append(
+            {
+                "type": kind,
+                "label": label,
+                "enabled": bool(entry.get("enabled")),
+                "interval": interval,
+                "error": error,
+                "runs": [] if error else cron.next_runs(interval, now, 3),
+                "picker": cron.picker_fields(interval),
+                "locked": kind == "access_control" and not dls_enabled(connector),
+            }
+        )
+    return result
+
+
+def _render(request, connector, status=200, errors=None, submitted=None):
+    now = dt.datetime.now(dt.UTC)
+    items = schedules(connector, now)
+    for item in items:
+        if submitted and submitted.get("type") == item["type"]:
+            item.update(enabled=submitted["enabled"], interval=submitted["interval"], runs=[])
+            item["picker"] = cron.picker_fields(submitted["interval"])
+            item["error"] = (errors or {}).get("interval")
+    return render(
+        request,
+        "scheduling.html",
+        status=status,
+        connector=connector,
+        tab="scheduling",
+        schedules=items,
+        configured=is_configured(connector),
+        frequencies=cron.FREQUENCIES,
+        day_names=["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+        month_names=[
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+    )
+
+
+async def scheduling_page(request: web.Request) -> web.Response:
+    return _render(request, await load_connector(request))
+
+
+async def save_scheduling(request: web.Request) -> web.Response:
+    connector = await load_connector(request)
+    form = await request.post()
+    kind = last_value(form, "type")
+    interval = " ".join(last_value(form, "interval").split())
+    enabled = last_value(form, "enabled", "false") == "true"
+    if kind not in SCHEDULE_TYPES:
+        raise web.HTTPBadRequest(text=f"Unknown schedule type '{kind}'.")
+    submitted = {"type": kind, "interval": interval, "enabled": enabled}
+    error = cron.validate(interval)
+    if error:
+        return _render(request, connector, 400, {"interval": f"Invalid cron expression: {error}."}, submitted)
+    if kind == "access_control" and enabled and not dls_enabled(connector):
+        return _render(
+            request,
+            connector,
+            400,
+            {
+                "interval": "Enable document level security in the configuration before scheduling access control syncs."
+            },
+            submitted,
+        )
+    current = connector.get("scheduling") or {}
+    scheduling = {
+        name: {
+            "enabled": bool((current.get(name) or {}).get("enabled")),
+            "interval": (current.get(name) or {}).get("interval") or DEFAULT_INTERVAL,
+        }
+        for name in SCHEDULE_TYPES
+    }
+    scheduling[kind] = {"enabled": enabled, "interval": interval}
+    await es(request).connector.update_scheduling(connector_id=connector_id(request), scheduling=scheduling)
+    flash(request, f"{SCHEDULE_TYPES[kind]} schedule saved.")
+    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/scheduling")
+
+
+async def cron_preview(request: web.Request) -> web.Response:
+    """JSON: whether an expression is valid, and its next three runs (UTC, ISO)."""
+    expression = request.query.get("expression", "")[:200]
+    error = cron.validate(expression)
+    if error:
+        return web.json_response({"valid": False, "error": f"Invalid cron expression: {error}."})
+    runs = cron.next_runs(expression, dt.datetime.now(dt.UTC), 3)
+    return web.json_response(
+        {
+            "valid": True,
+            "runs": [r.isoformat() for r in runs],
+            "picker": cron.picker_fields(expression),
+        }
+    )

@@ -1,0 +1,177 @@
+"""Sync rules: active rules, the draft editor, save-and-validate and activation."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from elasticsearch import BadRequestError
+
+from connectors.ui import es_errors
+from connectors.ui.render import flash, render
+from connectors.ui.sync_rules import (
+    DEFAULT_RULE_ID,
+    POLICIES,
+    RULES,
+    default_filtering,
+    has_draft,
+    now_iso,
+    parse_advanced_snippet,
+    parse_basic_rules,
+    rule_labels,
+)
+from connectors.ui.views.common import connector_id, es, feature_enabled, load_connector
+
+
+def _snippet_text(snippet: dict | None) -> str:
+    value = (snippet or {}).get("value")
+    if value in (None, {}, []):
+        return ""
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _errors(draft: dict) -> list[dict]:
+    labels = rule_labels(draft.get("rules") or [])
+    result = []
+    for error in (draft.get("validation") or {}).get("errors") or []:
+        ids = error.get("ids") or []
+        result.append(
+            {
+                "rules": [
+                    labels.get(i, "advanced rules" if i in ("ADVANCED", "advanced") else str(i)) for i in ids
+                ],
+                "messages": [str(m) for m in error.get("messages") or []],
+            }
+        )
+    return result
+
+
+def _context(connector: dict) -> dict:
+    filtering = default_filtering(connector)
+    active, draft = filtering.get("active") or {}, filtering.get("draft") or {}
+    return {
+        "connector": connector,
+        "tab": "sync_rules",
+        "active": active,
+        "draft": draft,
+        "active_snippet": _snippet_text(active.get("advanced_snippet")),
+        "draft_snippet": _snippet_text(draft.get("advanced_snippet")),
+        "has_draft": has_draft(filtering),
+        "draft_state": (draft.get("validation") or {}).get("state") or "valid",
+        "draft_errors": _errors(draft),
+        "basic_enabled": feature_enabled(connector, "sync_rules", "basic") or not connector.get("features"),
+        "advanced_enabled": feature_enabled(connector, "sync_rules", "advanced")
+        or not connector.get("features"),
+        "policies": POLICIES,
+        "rule_kinds": RULES,
+        "DEFAULT_RULE_ID": DEFAULT_RULE_ID,
+    }
+
+
+async def sync_rules_page(request: web.Request) -> web.Response:
+    context = _context(await load_connector(request))
+    watch = "draft_state" if context["has_draft"] and context["draft_state"] == "edited" else ""
+    return render(request, "sync_rules.html", watch=watch, **context)
+
+
+async def edit_page(request: web.Request) -> web.Response:
+    connector = await load_connector(request)
+    context = _context(connector)
+    rows = [r for r in context["draft"].get("rules") or [] if r.get("id") != DEFAULT_RULE_ID]
+    return render(
+        request,
+        "sync_rules_edit.html",
+        rows=rows,
+        row_errors={},
+        snippet_text=context["draft_snippet"],
+        snippet_error=None,
+        error=None,
+        **context,
+    )
+
+
+def _posted_rows(form) -> list[dict[str, str]]:
+    columns = {name: form.getall(f"rule_{name}", []) for name in ("id", "policy", "field", "rule", "value")}
+    count = max((len(v) for v in columns.values()), default=0)
+    rows = []
+    for index in range(count):
+        row = {name: str(values[index]) if index < len(values) else "" for name, values in columns.items()}
+        if row["id"] or any(row[name].strip() for name in ("field", "value")):
+            rows.append(row)
+    return rows
+
+
+async def save_draft(request: web.Request) -> web.Response:
+    connector = await load_connector(request)
+    context = _context(connector)
+    form = await request.post()
+    rows = _posted_rows(form)
+    rules, rule_errors = parse_basic_rules(rows, context["draft"].get("rules") or [])
+    snippet_text = str(form.get("advanced_snippet", ""))
+    snippet, snippet_error = parse_advanced_snippet(snippet_text)
+    if rule_errors or snippet_error:
+        row_errors: dict[int, list[str]] = {}
+        for problem in rule_errors:
+            row_errors.setdefault(problem.row, []).append(problem.message)
+        shown = [dict(r, id=r.get("id", "")) for r in rows]
+        return render(
+            request,
+            "sync_rules_edit.html",
+            status=400,
+            rows=shown,
+            row_errors=row_errors,
+            snippet_text=snippet_text,
+            snippet_error=snippet_error,
+            error="The draft was not saved: fix the problems marked below.",
+            **context,
+        )
+    previous = context["draft"].get("advanced_snippet") or {}
+    timestamp = now_iso()
+    advanced_snippet = {
+        "created_at": previous.get("created_at") or timestamp,
+        "updated_at": timestamp
+        if previous.get("value") != snippet
+        else previous.get("updated_at") or timestamp,
+        "value": snippet,
+    }
+    try:
+        await es(request).connector.update_filtering(
+            connector_id=connector_id(request), rules=rules, advanced_snippet=advanced_snippet
+        )
+    except BadRequestError as exc:
+        return render(
+            request,
+            "sync_rules_edit.html",
+            status=400,
+            rows=rows,
+            row_errors={},
+            snippet_text=snippet_text,
+            snippet_error=None,
+            error=es_errors.describe(exc),
+            **context,
+        )
+    flash(request, "Draft saved. The connector service is validating it.")
+    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
+
+
+async def activate(request: web.Request) -> web.Response:
+    await load_connector(request)
+    try:
+        await es(request).connector.update_active_filtering(connector_id=connector_id(request))
+    except BadRequestError as exc:
+        flash(request, f"The draft was not activated: {es_errors.describe(exc)}", "danger")
+    else:
+        flash(request, "Draft sync rules activated. They apply from the next sync.")
+    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
+
+
+async def revert(request: web.Request) -> web.Response:
+    connector = await load_connector(request)
+    active = default_filtering(connector).get("active") or {}
+    await es(request).connector.update_filtering(
+        connector_id=connector_id(request),
+        rules=active.get("rules") or [],
+        advanced_snippet=active.get("advanced_snippet") or {"value": {}},
+    )
+    flash(request, "The draft was reset to the active rules.")
+    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
