@@ -1,0 +1,1 @@
+"""Confluence Cloud, Server and Data Center source (see docs/confluence.md)."""

@@ -1,0 +1,402 @@
+"""``ConfluenceDataSource``: Confluence Cloud, Server and Data Center, composed of the client,
+the API streams, the scope (filters), the document mapping, storage-to-text and extraction."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from connectors.errors import ConfigurationError, SourceUnreachable, SyncError
+from connectors.source import BaseDataSource
+from connectors.sources.confluence import documents as D
+from connectors.sources.confluence.api import ConfluenceApi, expand_for
+from connectors.sources.confluence.client import (
+    AttachmentTooLarge,
+    ConfluenceAuthError,
+    ConfluenceClient,
+    ConfluenceError,
+    ConfluenceForbidden,
+    ConfluenceHTTPError,
+    ConfluenceNotFound,
+    ConfluenceTLSError,
+    ConfluenceUnreachable,
+)
+from connectors.sources.confluence.config import FLAVOURS, Settings, default_configuration, read_settings
+from connectors.sources.confluence.extraction import TextExtractor, UnsupportedFileType, kind_of
+from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
+from connectors.sources.confluence.scope import Scope
+from connectors.sources.confluence.storage_text import storage_to_text
+
+logger = logging.getLogger(__name__)
+
+#: toggle name for (content kind, container type)
+_CHILD_TOGGLES = {
+    ("attachment", "page"): "index_page_attachments",
+    ("attachment", "blogpost"): "index_blogpost_attachments",
+    ("comment", "page"): "index_page_comments",
+    ("comment", "blogpost"): "index_blogpost_comments",
+}
+_KIND_TOGGLES = {"page": "index_pages", "blogpost": "index_blogposts", "folder": "index_folders"}
+
+
+def _advanced_rules(filtering) -> list | None:
+    if filtering is None:
+        return None
+    if hasattr(filtering, "has_advanced_rules"):
+        return filtering.get_advanced_rules() if filtering.has_advanced_rules() else None
+    from connectors.filtering import Filter
+
+    flt = Filter.from_filtering(filtering)
+    return flt.get_advanced_rules() if flt.has_advanced_rules() else None
+
+
+class ConfluenceDataSource(BaseDataSource):
+    """Full sync of a Confluence site (see docs/confluence.md for the documents and the filters)."""
+
+    name = "Confluence"
+    service_type = "confluence"
+    advanced_rules_enabled = True
+    incremental_sync_enabled = False
+    dls_enabled = False
+
+    def __init__(self, configuration, *, extractor: TextExtractor | None = None, client_options=None):
+        super().__init__(configuration)
+        if hasattr(configuration, "set_defaults"):
+            configuration.set_defaults(default_configuration())
+        self._settings: Settings | None = None
+        self._client: ConfluenceClient | None = None
+        self._api: ConfluenceApi | None = None
+        self._extractor = extractor
+        self._own_extractor = extractor is None
+        self._client_options = dict(client_options or {})
+
+    @classmethod
+    def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
+        return default_configuration()
+
+    # -- composition -----------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = read_settings(self.configuration)
+        return self._settings
+
+    @property
+    def client(self) -> ConfluenceClient:
+        if self._client is None:
+            s = self.settings
+            if s.problems:
+                raise ConfigurationError(list(s.problems), title="Invalid Confluence configuration:")
+            try:
+                self._client = ConfluenceClient(
+                    s.base_url,
+                    s.build_auth(),
+                    ssl_ca=s.ssl_ca,
+                    retry_count=s.retry_count,
+                    concurrency=s.concurrency,
+                    **self._client_options,
+                )
+            except ValueError as exc:
+                raise ConfigurationError(f"'SSL certificate': {exc}") from None
+        return self._client
+
+    @property
+    def api(self) -> ConfluenceApi:
+        if self._api is None:
+            self._api = ConfluenceApi(self.client, cloud=self.settings.is_cloud)
+        return self._api
+
+    @property
+    def extractor(self) -> TextExtractor:
+        if self._extractor is None:
+            self._extractor = TextExtractor(workers=2)
+        return self._extractor
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        if self._own_extractor and self._extractor is not None:
+            self._extractor.close()
+            self._extractor = None
+
+    # -- validation and ping ---------------------------------------------------------------
+    async def validate_config(self) -> None:
+        problems: list[str] = []
+        try:
+            self.configuration.check_valid()
+        except ConfigurationError as exc:
+            problems.extend(exc.messages)
+        self._settings = None
+        problems.extend(m for m in self.settings.problems if m not in problems)
+        if problems:
+            raise ConfigurationError(problems, title="Invalid Confluence configuration:")
+        await self.ping()
+        if self.settings.spaces:
+            found = set()
+            try:
+                async for space in self.api.spaces(self.settings.spaces):
+                    found.add(space.get("key"))
+            except ConfluenceError as exc:
+                raise ConfigurationError(
+                    f"Could not check 'Confluence space keys': {self._explain(exc)}"
+                ) from None
+            missing = [key for key in self.settings.spaces if key not in found]
+            if missing:
+                raise ConfigurationError(
+                    f"Unknown space keys in 'Confluence space keys': {', '.join(missing)} "
+                    "(they do not exist or the account cannot see them)."
+                )
+
+    async def ping(self) -> None:
+        try:
+            await self.api.probe()
+        except ConfluenceError as exc:
+            raise SourceUnreachable(self._explain(exc)) from None
+
+    def _explain(self, exc: ConfluenceError) -> str:
+        s = self.settings
+        where = f"{FLAVOURS[s.flavour]} at {s.url}"
+        if isinstance(exc, ConfluenceAuthError):
+            return f"{where} refused {self.client.auth.description} (HTTP 401). Check them and try again."
+        if isinstance(exc, ConfluenceForbidden):
+            return (
+                f"{where} denied access with {self.client.auth.description} (HTTP 403: {exc.detail or 'Forbidden'}). "
+                "The account may lack the 'Can use' permission or be locked (CAPTCHA)."
+            )
+        if isinstance(exc, ConfluenceNotFound):
+            hint = "https://<site>.atlassian.net" if s.is_cloud else "the base URL with its context path"
+            return f"No Confluence REST API found at {s.base_url}/rest/api (HTTP 404). Check 'Confluence URL' ({hint})."
+        if isinstance(exc, ConfluenceTLSError):
+            return f"TLS failure talking to {where}: {exc}"
+        if isinstance(exc, ConfluenceUnreachable):
+            return f"Cannot reach {where}: {exc}"
+        if isinstance(exc, ConfluenceHTTPError):
+            return f"{where} answered with an error: {exc}"
+        return f"{where}: {exc}"
+
+    def advanced_rules_validators(self) -> list:
+        return [schema_validator(), RemoteCqlValidator(self.api.check_cql)]
+
+    # -- reading ---------------------------------------------------------------------------
+    async def _guarded(self, what: str, stream: AsyncIterator[dict]) -> AsyncIterator[dict]:
+        """Re-raise any listing failure as a ``SyncError`` naming what could not be read."""
+        try:
+            async for item in stream:
+                yield item
+        except ConfluenceError as exc:
+            raise SyncError(f"Could not read {what}: {self._explain(exc)}") from None
+
+    async def get_docs(self, filtering=None) -> AsyncIterator[tuple[dict, Any]]:
+        rules = _advanced_rules(filtering)
+        if rules:
+            stream = self._docs_from_cql(queries(rules))
+        else:
+            stream = self._docs_from_spaces()
+        async for pair in stream:
+            yield pair
+
+    async def _docs_from_spaces(self) -> AsyncIterator[tuple[dict, Any]]:
+        s = self.settings
+        taken = 0
+        async for space in self._guarded("the list of spaces", self.api.spaces(s.spaces)):
+            if space.get("key") in s.exclude_spaces:
+                continue
+            if s.max_spaces is not None and taken >= s.max_spaces:
+                return
+            taken += 1
+            if s.on("index_spaces"):
+                yield D.space_document(space, self.client.base_url), None
+            async for pair in self._space_content(space):
+                yield pair
+
+    async def _space_content(self, space: dict) -> AsyncIterator[tuple[dict, Any]]:
+        s = self.settings
+        scope = Scope(s)
+        key = space["key"]
+        budget = s.max_docs_per_space
+        emitted = 0
+
+        def remaining() -> int | None:
+            return None if budget is None else budget - emitted
+
+        for kind in ("page", "blogpost", "folder"):
+            if not s.on(_KIND_TOGGLES[kind]) or (kind == "folder" and not s.is_cloud):
+                continue
+            if remaining() is not None and remaining() <= 0:
+                return
+            stream = self.api.search(
+                scope.cql(key, kind),
+                expand=expand_for(kind, labels=s.on("index_labels")),
+                max_items=remaining(),
+                what=f"{kind}s",
+            )
+            async for item in self._guarded(f"{kind}s of space {key}", stream):
+                if not scope.in_date_window(item):
+                    continue
+                yield await self._content_doc(item), None
+                emitted += 1
+        for kind in ("attachment", "comment"):
+            wanted = {ctype for (k, ctype), toggle in _CHILD_TOGGLES.items() if k == kind and s.on(toggle)}
+            if not wanted:
+                continue
+            allowed = await self._container_scope(key, wanted, scope)
+            stream = self.api.search(
+                scope.cql(key, kind), expand=expand_for(kind, labels=s.on("index_labels")), what=f"{kind}s"
+            )
+            async for item in self._guarded(f"{kind}s of space {key}", stream):
+                if remaining() is not None and remaining() <= 0:
+                    return
+                container = item.get("container") or {}
+                ctype = container.get("type")
+                if ctype not in wanted:
+                    continue
+                if allowed.get(ctype) is not None and str(container.get("id")) not in allowed[ctype]:
+                    continue
+                if not scope.in_date_window(item):
+                    continue
+                pair = await self._child_pair(item)
+                if pair is None:
+                    continue
+                yield pair
+                emitted += 1
+
+    async def _container_scope(self, space_key: str, wanted: set[str], scope: Scope) -> dict[str, set | None]:
+        """Ids of the pages / blog posts the ID filters keep (``None``: no ID filter, all kept)."""
+        allowed: dict[str, set | None] = {"page": None, "blogpost": None}
+        for ctype, tracked in (("page", scope.tracks_pages()), ("blogpost", scope.tracks_blogposts())):
+            if ctype in wanted and tracked:
+                ids = set()
+                stream = self.api.search(
+                    scope.id_scope_cql(space_key, ctype), expand="space", what=f"{ctype} ids"
+                )
+                async for item in self._guarded(f"{ctype}s of space {space_key}", stream):
+                    ids.add(str(item["id"]))
+                allowed[ctype] = ids
+        return allowed
+
+    async def _content_doc(self, item: dict) -> dict:
+        storage = ((item.get("body") or {}).get("storage") or {}).get("value")
+        text = await self._to_text(storage)
+        return D.content_document(
+            item, self.client.base_url, body=text, labels_on=self.settings.on("index_labels")
+        )
+
+    async def _to_text(self, storage: str | None) -> str:
+        if not storage:
+            return ""
+        convert = functools.partial(storage_to_text, storage, inline_images=self.settings.index_inline_images)
+        if len(storage) < 2048:
+            return convert()  # cheaper than a thread hop
+        return await asyncio.get_running_loop().run_in_executor(None, convert)
+
+    async def _child_pair(self, item: dict) -> tuple[dict, Any] | None:
+        """The document (and lazy download, for attachments) of a comment or attachment."""
+        if item.get("type") == "comment":
+            return await self._content_doc(item), None
+        doc = D.content_document(
+            item, self.client.base_url, body="", labels_on=self.settings.on("index_labels")
+        )
+        media = (doc.get("media_type") or "").lower()
+        if media.startswith("image/") and not self.settings.index_inline_images:
+            return None
+        size = doc.get("size")
+        cap = self.settings.max_attachment_bytes
+        if size is not None and size > cap:
+            doc["content_skipped_reason"] = (
+                f"size {size} bytes exceeds the {cap // (1024 * 1024)} MB attachment limit"
+            )
+            return doc, None
+        if kind_of(doc.get("filename") or "", media) is None:
+            doc["content_skipped_reason"] = f"no text extractor for {media or 'this file type'}"
+            return doc, None
+        link = D.attachment_download_path(item)
+        if not link:
+            doc["content_skipped_reason"] = "no download link listed"
+            return doc, None
+        return doc, functools.partial(self._download_attachment, doc["_id"], doc["_timestamp"], link, doc)
+
+    async def _download_attachment(self, doc_id, timestamp, link, doc, doit=True, *args, **kwargs):
+        if not doit:
+            return None
+        result: dict[str, Any] = {"_id": doc_id, "_timestamp": timestamp}
+        try:
+            data = await self.client.download(self.client.link_url(link), self.settings.max_attachment_bytes)
+        except AttachmentTooLarge as exc:
+            result["body"] = ""
+            result["content_skipped_reason"] = f"download stopped: {exc}"
+            return result
+        except ConfluenceError as exc:
+            raise SyncError(
+                f"Could not download attachment {doc.get('filename')!r} ({doc_id}): {self._explain(exc)}"
+            ) from None
+        try:
+            result["body"] = await self.extractor.extract(
+                data, doc.get("filename") or "", doc.get("media_type")
+            )
+        except UnsupportedFileType as exc:
+            result["body"] = ""
+            result["content_skipped_reason"] = str(exc)
+        except Exception as exc:  # a damaged file must not stop the sync
+            logger.warning("text extraction failed for %s (%s): %s", doc_id, doc.get("filename"), exc)
+            result["body"] = ""
+            result["content_skipped_reason"] = f"text extraction failed: {type(exc).__name__}: {exc}"
+        return result
+
+    # -- advanced rules --------------------------------------------------------------------
+    async def _docs_from_cql(self, cql_queries: list[str]) -> AsyncIterator[tuple[dict, Any]]:
+        s = self.settings
+        seen: set[str] = set()
+        spaces_done: set[str] = set()
+        labels = s.on("index_labels")
+        for index, cql in enumerate(cql_queries):
+            stream = self.api.search(cql, expand=expand_for("any", labels=labels), what="CQL results")
+            async for item in self._guarded(f"the results of advanced rule {index} ({cql})", stream):
+                kind = item.get("type")
+                space_key = (item.get("space") or {}).get("key")
+                if space_key and space_key not in spaces_done and s.on("index_spaces"):
+                    spaces_done.add(space_key)
+                    async for space in self._guarded(f"space {space_key}", self.api.spaces((space_key,))):
+                        yield D.space_document(space, self.client.base_url), None
+                if kind in _KIND_TOGGLES:
+                    if s.on(_KIND_TOGGLES[kind]) and self._first_time(seen, kind, item):
+                        yield await self._content_doc(item), None
+                    if kind in ("page", "blogpost"):
+                        async for pair in self._children_of(item, seen):
+                            yield pair
+                elif kind in ("attachment", "comment"):
+                    ctype = (item.get("container") or {}).get("type")
+                    if s.on(_CHILD_TOGGLES.get((kind, ctype), "")) is False:
+                        continue
+                    if self._first_time(seen, kind, item):
+                        pair = await self._child_pair(item)
+                        if pair is not None:
+                            yield pair
+
+    @staticmethod
+    def _first_time(seen: set[str], kind: str, item: dict) -> bool:
+        key = f"{kind}-{item.get('id')}"
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    async def _children_of(self, container: dict, seen: set[str]) -> AsyncIterator[tuple[dict, Any]]:
+        s = self.settings
+        ctype = container.get("type")
+        for kind in ("attachment", "comment"):
+            if not s.on(_CHILD_TOGGLES[(kind, ctype)]):
+                continue
+            stream = self.api.children(
+                str(container["id"]), kind, expand=expand_for(kind, labels=s.on("index_labels"))
+            )
+            async for item in self._guarded(f"{kind}s of {ctype} {container['id']}", stream):
+                item.setdefault(
+                    "container", {"id": container["id"], "type": ctype, "title": container.get("title")}
+                )
+                if self._first_time(seen, kind, item):
+                    pair = await self._child_pair(item)
+                    if pair is not None:
+                        yield pair

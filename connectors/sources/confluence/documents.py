@@ -1,0 +1,215 @@
+"""Mapping of Confluence objects to the connector's one document schema (docs/confluence.md).
+
+Every document, whatever the flavour, has the same fields; a field that does not apply to a
+type is absent. ``_id`` is ``"<type>-<confluence id>"`` (e.g. ``page-123``, ``space-98304``),
+stable across renames and moves; ``_timestamp`` is the last modification in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+SPACE = "space"
+PAGE = "page"
+BLOGPOST = "blogpost"
+COMMENT = "comment"
+ATTACHMENT = "attachment"
+FOLDER = "folder"
+TYPES = (SPACE, PAGE, BLOGPOST, COMMENT, ATTACHMENT, FOLDER)
+
+#: Additions to the content index mapping (``properties``), merged by the framework's
+#: ``ensure_content_index``: identifiers and facets are ``keyword``, prose is ``text``.
+MAPPING_PROPERTIES: dict[str, Any] = {
+    "type": {"type": "keyword"},
+    "id": {"type": "keyword"},
+    "title": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
+    "body": {"type": "text"},
+    "url": {"type": "keyword", "index": False},
+    "status": {"type": "keyword"},
+    "space_id": {"type": "keyword"},
+    "space_key": {"type": "keyword"},
+    "space_name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
+    "ancestors": {
+        "properties": {"id": {"type": "keyword"}, "title": {"type": "text"}, "type": {"type": "keyword"}}
+    },
+    "parent_id": {"type": "keyword"},
+    "author": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+    "author_id": {"type": "keyword"},
+    "last_modifier": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+    "last_modifier_id": {"type": "keyword"},
+    "created_at": {"type": "date"},
+    "updated_at": {"type": "date"},
+    "version": {"type": "integer"},
+    "labels": {"type": "keyword"},
+    "container_id": {"type": "keyword"},
+    "container_type": {"type": "keyword"},
+    "container_title": {"type": "text"},
+    "comment_location": {"type": "keyword"},
+    "parent_comment_id": {"type": "keyword"},
+    "filename": {"type": "keyword"},
+    "media_type": {"type": "keyword"},
+    "size": {"type": "long"},
+    "content_skipped_reason": {"type": "keyword"},
+    "space_type": {"type": "keyword"},
+}
+
+
+def utc_iso(value: Any) -> str | None:
+    """ISO-8601 UTC with milliseconds (``2024-05-01T10:22:33.123Z``) from any ISO string or epoch ms."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        when = dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+    else:
+        text = str(value).strip()
+        try:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _person(user: Any) -> tuple[str | None, str | None]:
+    """(display name, stable id) of a v1 user object: accountId on Cloud, userKey/username on DC."""
+    if not isinstance(user, dict):
+        return None, None
+    name = user.get("displayName") or user.get("publicName") or user.get("username")
+    ident = user.get("accountId") or user.get("userKey") or user.get("username")
+    return name, ident
+
+
+def web_url(base_url: str, webui: str | None) -> str | None:
+    """Absolute web UI link: ``webui`` paths are relative to the site base (``…/wiki`` on Cloud)."""
+    if not webui:
+        return None
+    if webui.startswith(("http://", "https://")):
+        return webui
+    return base_url.rstrip("/") + "/" + webui.lstrip("/")
+
+
+def _drop_empty(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+# -- spaces -------------------------------------------------------------------------------------
+def space_document(space: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A space from Cloud v2 ``/spaces`` or v1/DC ``/space`` (``description.plain`` expanded)."""
+    description = space.get("description") or {}
+    plain = description.get("plain") if isinstance(description, dict) else None
+    text = plain.get("value") if isinstance(plain, dict) else None
+    history = space.get("history") or {}
+    created = space.get("createdAt") or history.get("createdDate")
+    author, author_id = _person(history.get("createdBy"))
+    if author_id is None and space.get("authorId"):
+        author_id = space["authorId"]
+    timestamp = utc_iso(created) or "1970-01-01T00:00:00.000Z"
+    return _drop_empty(
+        {
+            "_id": f"{SPACE}-{space['id']}",
+            "_timestamp": timestamp,
+            "type": SPACE,
+            "id": str(space["id"]),
+            "title": space.get("name") or space.get("key"),
+            "body": text or "",
+            "url": web_url(base_url, (space.get("_links") or {}).get("webui")),
+            "status": space.get("status"),
+            "space_id": str(space["id"]),
+            "space_key": space.get("key"),
+            "space_name": space.get("name"),
+            "space_type": space.get("type"),
+            "author": author,
+            "author_id": author_id,
+            "created_at": utc_iso(created),
+            "updated_at": timestamp,
+            "labels": [],
+            "ancestors": [],
+        }
+    )
+
+
+# -- content ------------------------------------------------------------------------------------
+def content_document(item: dict[str, Any], base_url: str, *, body: str, labels_on: bool) -> dict[str, Any]:
+    """A page, blog post, comment, attachment or folder from a v1 content object.
+
+    The object comes from ``/rest/api/content/search`` (or ``/child/...``) with ``version``,
+    ``history``, ``space``, ``ancestors``, ``container`` and ``metadata.labels`` expanded as
+    available; ``body`` is the already-converted text.
+    """
+    kind = item.get("type") or PAGE
+    space = item.get("space") or {}
+    history = item.get("history") or {}
+    version = item.get("version") or {}
+    created = history.get("createdDate")
+    updated = version.get("when") or (history.get("lastUpdated") or {}).get("when") or created
+    author, author_id = _person(history.get("createdBy"))
+    modifier, modifier_id = _person(version.get("by") or (history.get("lastUpdated") or {}).get("by"))
+    ancestors = [
+        {"id": str(a.get("id")), "title": a.get("title"), "type": a.get("type")}
+        for a in item.get("ancestors") or []
+        if isinstance(a, dict) and a.get("id") is not None
+    ]
+    container = item.get("container") if isinstance(item.get("container"), dict) else None
+    if container and container.get("id") is not None:
+        cid = str(container["id"])
+        if not any(a["id"] == cid for a in ancestors):
+            ancestors.append({"id": cid, "title": container.get("title"), "type": container.get("type")})
+    if kind in (PAGE, FOLDER):
+        parent_id = ancestors[-1]["id"] if ancestors else None
+    elif kind == COMMENT:
+        parents = [a for a in ancestors if a.get("type") == COMMENT]
+        parent_id = parents[-1]["id"] if parents else (container or {}).get("id")
+    else:
+        parent_id = (container or {}).get("id")
+    labels = []
+    if labels_on:
+        results = ((item.get("metadata") or {}).get("labels") or {}).get("results") or []
+        labels = [label.get("name") or label.get("label") for label in results if isinstance(label, dict)]
+    links = item.get("_links") or {}
+    doc: dict[str, Any] = {
+        "_id": f"{kind}-{item['id']}",
+        "_timestamp": utc_iso(updated) or "1970-01-01T00:00:00.000Z",
+        "type": kind,
+        "id": str(item["id"]),
+        "title": item.get("title"),
+        "body": body,
+        "url": web_url(base_url, links.get("webui")),
+        "status": item.get("status"),
+        "space_id": str(space["id"]) if space.get("id") is not None else None,
+        "space_key": space.get("key"),
+        "space_name": space.get("name"),
+        "ancestors": ancestors,
+        "parent_id": str(parent_id) if parent_id is not None else None,
+        "author": author,
+        "author_id": author_id,
+        "last_modifier": modifier or author,
+        "last_modifier_id": modifier_id or author_id,
+        "created_at": utc_iso(created),
+        "updated_at": utc_iso(updated),
+        "version": version.get("number"),
+        "labels": [label for label in labels if label],
+    }
+    if container:
+        doc["container_id"] = str(container.get("id")) if container.get("id") is not None else None
+        doc["container_type"] = container.get("type")
+        doc["container_title"] = container.get("title")
+    extensions = item.get("extensions") or {}
+    if kind == COMMENT:
+        doc["comment_location"] = extensions.get("location")
+        comment_parents = [a["id"] for a in ancestors if a.get("type") == COMMENT]
+        doc["parent_comment_id"] = comment_parents[-1] if comment_parents else None
+    if kind == ATTACHMENT:
+        metadata = item.get("metadata") or {}
+        doc["filename"] = item.get("title")
+        doc["media_type"] = extensions.get("mediaType") or metadata.get("mediaType")
+        size = extensions.get("fileSize")
+        doc["size"] = int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None
+    return _drop_empty(doc)
+
+
+def attachment_download_path(item: dict[str, Any]) -> str | None:
+    """The attachment's download link (relative to the REST base), as listed."""
+    return (item.get("_links") or {}).get("download")
