@@ -6,6 +6,10 @@
 * :mod:`connectors.protocol.constants` — index names and the enum values Kibana shares.
 """
 
+import warnings
+
+from elasticsearch.exceptions import GeneralAvailabilityWarning
+
 from connectors.protocol.connectors import ConnectorStore
 from connectors.protocol.constants import (
     ACCESS_CONTROL_INDEX_PREFIX,
@@ -20,6 +24,9 @@ from connectors.protocol.constants import (
 from connectors.protocol.documents import ConnectorDoc, SyncJobDoc
 from connectors.protocol.errors import ConnectorNotFound, JobNotFound, ProtocolError, StaleDocument
 from connectors.protocol.jobs import JobStore
+
+# the _connector APIs are marked beta/experimental in the client; they are the protocol we speak
+warnings.filterwarnings("ignore", category=GeneralAvailabilityWarning)
 
 __all__ = [
     "ACCESS_CONTROL_INDEX_PREFIX",

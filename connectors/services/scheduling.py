@@ -72,7 +72,8 @@ class SchedulingService(PeriodicService):
         if doc is None:
             log.warning("connector not found in Elasticsearch (create it, or fix connectors: in the config)")
             return
-        await self._check_in(connector_id)
+        if await self._check_in(connector_id):
+            doc = await self.ctx.connectors.require(connector_id)  # the check-in changed its version
         service_type = doc.service_type or configured_type
         if configured_type and doc.service_type and doc.service_type != configured_type:
             log.warning(f"service type is {doc.service_type!r} but the config says {configured_type!r}")
@@ -128,12 +129,14 @@ class SchedulingService(PeriodicService):
         for job_type in self._schedulable(doc, source_cls):
             doc = await self._schedule(doc, job_type, log)
 
-    async def _check_in(self, connector_id: str) -> None:
+    async def _check_in(self, connector_id: str) -> bool:
         now = asyncio.get_running_loop().time()
         last = self._last_check_in.get(connector_id)
         if last is None or now - last >= self.ctx.settings.heartbeat:
             await self.ctx.connectors.check_in(connector_id)
             self._last_check_in[connector_id] = now
+            return True
+        return False
 
     async def _fill(self, doc: ConnectorDoc, source_cls, service_type: str) -> None:
         configuration = merge_configuration(source_cls.get_default_configuration(), doc.configuration)

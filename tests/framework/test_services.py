@@ -1,0 +1,295 @@
+"""Scheduling, execution and cleanup services against the fake ES."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.protocol import JobStatus, JobType, TriggerMethod
+from connectors.protocol.timeutil import iso
+from connectors.registry import SourceRegistry
+from connectors.services.base import ServiceContext
+from connectors.services.cleanup import JobCleanupService
+from connectors.services.execution import JobExecutionService
+from connectors.services.scheduling import SchedulingService
+from tests.framework import fake_source
+from tests.framework.conftest import FAKE_SOURCES
+from tests.framework.fake_es import fake_plumbing
+from tests.framework.fake_source import make_docs
+from tests.framework.test_runner import wait_until
+
+CONNECTORS = ".elastic-connectors"
+JOBS = ".elastic-connectors-sync-jobs"
+
+
+def context(es, settings, harness, ids=("c1",)):
+    return ServiceContext(
+        client=es,
+        connectors=harness.connectors,
+        jobs=harness.jobs,
+        registry=SourceRegistry(FAKE_SOURCES),
+        settings=settings,
+        configured={i: "fake" for i in ids},
+        plumbing=fake_plumbing(),
+    )
+
+
+def jobs_of(es, **criteria):
+    return [
+        (job_id, entry["_source"])
+        for job_id, entry in es.docs.get(JOBS, {}).items()
+        if all(entry["_source"].get(k) == v for k, v in criteria.items())
+    ]
+
+
+@pytest.fixture
+def scheduler(es, settings, harness):
+    return SchedulingService(context(es, settings, harness), asyncio.Event())
+
+
+# -- scheduling ---------------------------------------------------------------------------
+async def test_new_connector_gets_default_configuration_and_features(scheduler, harness, es):
+    await harness.connectors.create("c1", index_name="search-x", service_type="fake")
+    await scheduler.tick()
+    doc = es.source(CONNECTORS, "c1")
+    assert doc["status"] == "needs_configuration"
+    assert set(doc["configuration"]) == {"docs_file", "api_token"}
+    assert doc["configuration"]["api_token"]["sensitive"] is True
+    assert doc["features"]["incremental_sync"] == {"enabled": True}
+    assert doc["features"]["document_level_security"] == {"enabled": True}
+    assert doc["last_seen"]  # checked in
+    # nothing more happens until a user configures it
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "needs_configuration"
+    assert jobs_of(es) == []
+
+
+async def test_user_values_survive_filling(scheduler, harness, es):
+    await harness.connectors.create("c1", index_name="search-x", service_type="fake")
+    es._write(CONNECTORS, "c1", {"configuration": {"docs_file": {"value": "/keep/me.json"}}}, merge=True)
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["configuration"]["docs_file"]["value"] == "/keep/me.json"
+
+
+async def test_configured_connector_validated_to_connected(scheduler, harness, es):
+    await harness.connector(docs=[])
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "connected"
+    assert es.source(CONNECTORS, "c1")["error"] is None
+
+
+async def test_invalid_configuration_sets_error_with_message(scheduler, harness, es):
+    await harness.connector(docs=[])
+    es.source(CONNECTORS, "c1")["configuration"]["docs_file"]["value"] = ""
+    await scheduler.tick()
+    doc = es.source(CONNECTORS, "c1")
+    assert doc["status"] == "error"
+    assert "'Documents file' cannot be empty" in doc["error"]
+
+
+async def test_unreachable_source_sets_error_then_recovers(scheduler, harness, es):
+    await harness.connector(docs=[])
+    fake_source.MEMORY["c1"]["unreachable"] = True
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "error"
+    assert "unreachable" in es.source(CONNECTORS, "c1")["error"]
+    fake_source.MEMORY["c1"]["unreachable"] = False
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "connected"
+
+
+async def test_edited_draft_validated_and_activated(scheduler, harness, es):
+    await harness.connector(docs=[])
+    filtering = es.source(CONNECTORS, "c1")["filtering"]
+    filtering[0]["draft"]["rules"] = [
+        {"id": "r1", "policy": "exclude", "field": "title", "rule": "contains", "value": "x", "order": 0},
+        {"id": "DEFAULT", "policy": "include", "field": "_", "rule": "regex", "value": ".*", "order": 1},
+    ]
+    filtering[0]["draft"]["validation"] = {"state": "edited", "errors": []}
+    await scheduler.tick()
+    entry = es.source(CONNECTORS, "c1")["filtering"][0]
+    assert entry["draft"]["validation"]["state"] == "valid"
+    assert [r["id"] for r in entry["active"]["rules"]] == ["r1", "DEFAULT"]
+
+
+async def test_invalid_draft_gets_per_rule_errors_and_is_not_activated(scheduler, harness, es):
+    await harness.connector(docs=[])
+    filtering = es.source(CONNECTORS, "c1")["filtering"]
+    filtering[0]["draft"]["rules"] = [
+        {"id": "bad", "policy": "include", "field": "title", "rule": "regex", "value": "([", "order": 0},
+        {"id": "DEFAULT", "policy": "include", "field": "_", "rule": "regex", "value": ".*", "order": 1},
+    ]
+    filtering[0]["draft"]["validation"] = {"state": "edited", "errors": []}
+    await scheduler.tick()
+    entry = es.source(CONNECTORS, "c1")["filtering"][0]
+    assert entry["draft"]["validation"]["state"] == "invalid"
+    assert entry["draft"]["validation"]["errors"][0]["ids"] == ["bad"]
+    assert entry["draft"]["validation"]["errors"][0]["messages"]
+    assert [r["id"] for r in entry["active"]["rules"]] == ["DEFAULT"]
+
+
+async def test_sync_now_creates_exactly_one_job_with_two_schedulers(es, settings, harness):
+    await harness.connector(docs=[])
+    first = SchedulingService(context(es, settings, harness), asyncio.Event())
+    second = SchedulingService(context(es, settings, harness), asyncio.Event())
+    await first.tick()  # connected
+    es._write(CONNECTORS, "c1", {"sync_now": True}, merge=True)
+    await asyncio.gather(first.tick(), second.tick(), first.tick())
+    created = jobs_of(es, trigger_method="on_demand")
+    assert len(created) == 1
+    assert created[0][1]["job_type"] == "full"
+    assert es.source(CONNECTORS, "c1")["sync_now"] is False
+
+
+async def test_schedule_race_is_exactly_once_per_due_time(es, settings, harness):
+    await harness.connector(docs=[])
+    interval = "0 * * * * ?"  # every minute at second 0
+    es._write(CONNECTORS, "c1", {"scheduling": {"full": {"enabled": True, "interval": interval}}}, merge=True)
+    services = [SchedulingService(context(es, settings, harness), asyncio.Event()) for _ in range(3)]
+    doc = await harness.connectors.get("c1")
+    await asyncio.gather(*(s._schedule(doc, JobType.FULL, s.logger) for s in services))
+    fresh = await harness.connectors.get("c1")
+    await asyncio.gather(*(s._schedule(fresh, JobType.FULL, s.logger) for s in services))
+    created = jobs_of(es, trigger_method="scheduled")
+    assert len(created) == 1
+    due = es.source(CONNECTORS, "c1")["last_sync_scheduled_at"]
+    assert due.endswith(":00.000Z")
+
+
+async def test_disabled_or_invalid_schedule(es, settings, harness, scheduler):
+    await harness.connector(docs=[])
+    await scheduler.tick()
+    assert jobs_of(es) == []  # default schedules are disabled
+    es._write(
+        CONNECTORS, "c1", {"scheduling": {"full": {"enabled": True, "interval": "every day"}}}, merge=True
+    )
+    await scheduler.tick()
+    doc = es.source(CONNECTORS, "c1")
+    assert doc["status"] == "error"
+    assert "invalid full sync schedule" in doc["error"] and "expected 6 or 7 fields" in doc["error"]
+
+
+async def test_missing_connector_is_logged_not_fatal(scheduler, es):
+    await scheduler.tick()  # c1 does not exist: no exception
+    assert es.docs[CONNECTORS] == {}
+
+
+# -- execution ----------------------------------------------------------------------------
+async def test_execution_respects_max_concurrency(es, settings, harness):
+    for cid in ("c1", "c2", "c3"):
+        await harness.connector(cid, docs=make_docs(200), index_name=f"search-{cid}")
+        fake_source.MEMORY[cid]["delay"] = 0.005
+        await harness.jobs.create(cid, JobType.FULL, TriggerMethod.ON_DEMAND)
+    ctx = context(es, settings, harness, ids=("c1", "c2", "c3"))
+    stop = asyncio.Event()
+    service = JobExecutionService(ctx, stop, name="content", job_types=(JobType.FULL,), max_concurrency=2)
+    task = asyncio.create_task(service.run())
+    peak = 0
+
+    def all_done():
+        nonlocal peak
+        peak = max(peak, len(jobs_of(es, status="in_progress")))
+        return len(jobs_of(es, status="completed")) == 3
+
+    await wait_until(all_done, deadline=20, step=0.005)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert peak == 2
+    assert sorted(s for _, s in service.finished) == [JobStatus.COMPLETED] * 3
+
+
+async def test_two_executors_never_run_the_same_job(es, settings, harness):
+    await harness.connector(docs=make_docs(50))
+    job_ids = [await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND) for _ in range(4)]
+    stop = asyncio.Event()
+    services = [
+        JobExecutionService(
+            context(es, settings, harness), stop, name=f"e{i}", job_types=(JobType.FULL,), max_concurrency=4
+        )
+        for i in range(2)
+    ]
+    tasks = [asyncio.create_task(s.run()) for s in services]
+    await wait_until(lambda: len(jobs_of(es, status="completed")) == 4, deadline=20)
+    stop.set()
+    await asyncio.gather(*tasks)
+    ran = [job_id for s in services for job_id, status in s.finished if status is not None]
+    assert sorted(ran) == sorted(job_ids)  # each job run exactly once, by one of the two
+
+
+async def test_shutdown_suspends_running_jobs(es, settings, harness):
+    await harness.connector(docs=make_docs(1000))
+    fake_source.MEMORY["c1"]["delay"] = 0.01
+    job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
+    stop = asyncio.Event()
+    service = JobExecutionService(
+        context(es, settings, harness), stop, name="content", job_types=(JobType.FULL,), max_concurrency=1
+    )
+    task = asyncio.create_task(service.run())
+    await wait_until(lambda: es.source(JOBS, job_id)["status"] == "in_progress")
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert es.source(JOBS, job_id)["status"] == "suspended"
+    # a suspended job is picked up again by the next process and completes
+    fake_source.MEMORY["c1"]["delay"] = 0
+    stop2 = asyncio.Event()
+    again = JobExecutionService(
+        context(es, settings, harness), stop2, name="content", job_types=(JobType.FULL,), max_concurrency=1
+    )
+    task2 = asyncio.create_task(again.run())
+    await wait_until(lambda: es.source(JOBS, job_id)["status"] == "completed")
+    stop2.set()
+    await task2
+    # the resumed full sync converges: what the first attempt indexed is skipped as unchanged
+    assert es.source(JOBS, job_id)["total_document_count"] == 1000
+    assert len(es.docs["search-test"]) == 1000
+
+
+# -- cleanup ------------------------------------------------------------------------------
+async def test_idle_job_marked_error_and_connector_updated(es, settings, harness):
+    await harness.connector(docs=[])
+    job = await harness.job()
+    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
+    fresh = await harness.job()
+    es._write(JOBS, fresh.id, {"status": "in_progress", "last_seen": iso()}, merge=True)
+    cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
+    assert await cleanup.fail_idle_jobs() == 1
+    src = es.source(JOBS, job.id)
+    assert src["status"] == "error" and "stopped responding" in src["error"] and src["completed_at"]
+    assert es.source(JOBS, fresh.id)["status"] == "in_progress"
+    connector = es.source(CONNECTORS, "c1")
+    assert connector["last_sync_status"] == "error" and "stopped responding" in connector["last_sync_error"]
+
+
+async def test_cleanup_spares_a_job_that_heartbeats_after_the_search(es, settings, harness):
+    await harness.connector(docs=[])
+    job = await harness.job()
+    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
+    cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
+    real_search = harness.jobs.stale_active
+
+    async def search_then_heartbeat(cutoff):
+        found = await real_search(cutoff)
+        await es.connector.sync_job_check_in(connector_sync_job_id=job.id)
+        return found
+
+    harness.jobs.stale_active = search_then_heartbeat
+    assert await cleanup.fail_idle_jobs() == 0
+    assert es.source(JOBS, job.id)["status"] == "in_progress"
+
+
+async def test_jobs_of_deleted_connectors_are_ended(es, settings, harness):
+    await harness.connector("c1", docs=[])
+    await harness.connector("gone", docs=[], index_name="search-gone")
+    pending = await harness.job("gone")
+    running = await harness.job("gone")
+    es._write(JOBS, running.id, {"status": "in_progress", "last_seen": iso()}, merge=True)
+    mine = await harness.job("c1")
+    es._write(CONNECTORS, "gone", {"deleted": True}, merge=True)
+    cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
+    assert await cleanup.end_jobs_of_deleted_connectors() == 2
+    assert es.source(JOBS, pending.id)["status"] == "canceled"
+    assert es.source(JOBS, running.id)["status"] == "error"
+    assert es.source(JOBS, running.id)["error"] == "the connector of this job was deleted"
+    assert es.source(JOBS, mine.id)["status"] == "pending"
