@@ -19,7 +19,7 @@ class SyncPlumbing:
     make_sink: Callable[..., Any]
     # (filtering map {rules, advanced_snippet}) -> object with .matches(doc)
     make_filter: Callable[[dict], Any]
-    # (client, index_name) -> awaitable
+    # (client, index_name, mappings_extra=None) -> awaitable; creates the index (content or ACL)
     ensure_index: Callable[..., Awaitable[Any]]
 
 
@@ -30,6 +30,7 @@ def _make_sink(client, index_name, pipeline, bulk, logger):
         key: bulk[key]
         for key in (
             "chunk_size",
+            "chunk_max_mem_mb",
             "queue_max_size",
             "queue_max_mem_mb",
             "max_concurrency",

@@ -42,16 +42,6 @@ from connectors.sync.progress import Progress, ProgressReporter
 from connectors.sync.settings import ServiceSettings
 
 CANCEL_POLL_MAX = 1.0
-ACL_INDEX_MAPPINGS = {
-    "properties": {
-        "identity": {"type": "object", "dynamic": True},
-        "query": {"type": "object", "enabled": False},
-        "created_at": {"type": "date"},
-        "_timestamp": {"type": "date"},
-    }
-}
-
-
 class StopReason(enum.Enum):
     CANCELED = "canceled"  # a user asked (job status canceling)
     SUSPENDED = "suspended"  # the service is shutting down
@@ -63,6 +53,14 @@ STOP_STATUS = {
     StopReason.SUSPENDED: JobStatus.SUSPENDED,
     StopReason.LOST: JobStatus.ERROR,
 }
+
+
+def mappings_extra_of(source) -> dict | None:
+    """Extra content-index ``properties`` a source declares (``mappings_extra``: dict or method)."""
+    extra = getattr(source, "mappings_extra", None)
+    if callable(extra):
+        extra = extra()
+    return extra if isinstance(extra, dict) else None
 
 
 def error_message(exc: BaseException) -> str:
@@ -214,7 +212,7 @@ class SyncJobRunner:
 
     async def _full(self, source) -> None:
         index_name = self._content_index()
-        await self.plumbing.ensure_index(self.client, index_name)
+        await self.plumbing.ensure_index(self.client, index_name, mappings_extra_of(source))
         rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=True)
@@ -234,7 +232,7 @@ class SyncJobRunner:
         if not getattr(source, "incremental_sync_enabled", False):
             raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
         index_name = self._content_index()
-        await self.plumbing.ensure_index(self.client, index_name)
+        await self.plumbing.ensure_index(self.client, index_name, mappings_extra_of(source))
         rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=False)
@@ -244,7 +242,7 @@ class SyncJobRunner:
                 if operation == OP_DELETE:
                     await sink.delete(doc["_id"])
                 elif rules.matches(doc):
-                    await sink.put(doc, lazy_download)
+                    await sink.put(doc, lazy_download, operation)
                 else:
                     self.progress.filtered_out += 1
         except BaseException:
@@ -258,7 +256,7 @@ class SyncJobRunner:
         index_name = self.job.index_name or ""
         if not index_name.startswith(ACCESS_CONTROL_INDEX_PREFIX):
             index_name = ACCESS_CONTROL_INDEX_PREFIX + index_name
-        await self._ensure_acl_index(index_name)
+        await self.plumbing.ensure_index(self.client, index_name)
         sink = self._new_sink(index_name)
         await sink.start(full=True)
         try:
@@ -285,14 +283,6 @@ class SyncJobRunner:
         if not self.job.index_name:
             raise SyncError("the job's connector has no index_name")
         return self.job.index_name
-
-    async def _ensure_acl_index(self, index_name: str) -> None:
-        if not await self.client.indices.exists(index=index_name):
-            try:
-                await self.client.indices.create(index=index_name, mappings=ACL_INDEX_MAPPINGS)
-            except Exception as exc:  # created concurrently is fine
-                if "already_exists" not in str(exc):
-                    raise
 
     async def _index_count(self) -> int:
         index_name = self.job.index_name

@@ -367,7 +367,7 @@ class FakeSink:
         store = self.client.docs.setdefault(self.index_name, {})
         self.existing = {k: v["_source"].get("_timestamp") for k, v in store.items()} if full else None
 
-    async def put(self, doc, lazy_download=None):
+    async def put(self, doc, lazy_download=None, op="index"):
         self.seen.add(doc["_id"])
         if self.existing is not None and self.existing.get(doc["_id"]) == doc.get("_timestamp"):
             self.stats["skipped"] += 1
