@@ -1,0 +1,1 @@
+"""Elasticsearch: the official async client factory, content-index mappings and the bulk sink."""

@@ -1,0 +1,89 @@
+"""Build the official ``AsyncElasticsearch`` client from the ``elasticsearch`` config section."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, AuthenticationException, AuthorizationException
+
+from connectors.errors import ConfigurationError, ElasticsearchUnavailable
+from connectors.utils import backoff_delay
+
+USER_AGENT = "confluence-connectors-python"
+
+
+def client_options(section: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``AsyncElasticsearch`` from a (defaulted) ``elasticsearch`` section."""
+    host = section.get("host") or "http://localhost:9200"
+    hosts = list(host) if isinstance(host, list | tuple) else [host]
+    options: dict[str, Any] = {
+        "hosts": [str(h).rstrip("/") for h in hosts],
+        "request_timeout": float(section.get("request_timeout", 120)),
+        "max_retries": int(section.get("max_retries", 5)),
+        "retry_on_timeout": bool(section.get("retry_on_timeout", True)),
+        "retry_on_status": (429, 502, 503, 504),
+        "headers": {"user-agent": USER_AGENT},
+    }
+    api_key = section.get("api_key")
+    username, password = section.get("username"), section.get("password")
+    if api_key:
+        options["api_key"] = api_key
+    elif username:
+        if password is None:
+            raise ConfigurationError("elasticsearch.password: required when elasticsearch.username is set")
+        options["basic_auth"] = (username, password)
+    if any(str(h).startswith("https") for h in options["hosts"]):
+        options["verify_certs"] = bool(section.get("verify_certs", True))
+        if section.get("ca_certs"):
+            options["ca_certs"] = section["ca_certs"]
+        if not options["verify_certs"]:
+            options["ssl_show_warn"] = False
+    return options
+
+
+def create_client(section: Mapping[str, Any], **overrides: Any) -> AsyncElasticsearch:
+    """The async client for ``config["elasticsearch"]`` (``overrides`` win, e.g. for tests)."""
+    options = client_options(section)
+    options.update(overrides)
+    return AsyncElasticsearch(**options)
+
+
+async def wait_for_es(
+    client: AsyncElasticsearch,
+    timeout: float = 60.0,  # noqa: ASYNC109 - the documented signature wait_for_es(client, timeout)
+    *,
+    retry_interval: float = 1.0,
+    logger=None,
+) -> dict[str, Any]:
+    """Wait until Elasticsearch answers ``GET /``; return its info.
+
+    Retries with exponential backoff (``retry_interval`` base, capped at 10 s) until ``timeout``
+    seconds have passed, then raises :class:`ElasticsearchUnavailable` naming the last error.
+    Wrong credentials fail at once (retrying cannot fix them).
+    """
+    deadline = time.monotonic() + timeout
+    attempt = 0
+    last_error = "no answer"
+    while True:
+        try:
+            return dict((await client.options(request_timeout=max(1.0, min(10.0, timeout))).info()).body)
+        except (AuthenticationException, AuthorizationException) as exc:
+            raise ElasticsearchUnavailable(
+                f"Elasticsearch refused the credentials ({exc.meta.status})"
+            ) from None
+        except Exception as exc:  # connection refused, timeouts, 5xx: keep trying until the deadline
+            last_error = f"{type(exc).__name__}: {exc}"
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            hosts = ", ".join(str(node.base_url) for node in client.transport.node_pool.all())
+            raise ElasticsearchUnavailable(
+                f"Elasticsearch at {hosts} did not answer within {timeout:g}s (last error: {last_error})"
+            )
+        delay = min(backoff_delay(attempt, retry_interval, cap=10.0), remaining)
+        if logger is not None:
+            logger.warning(f"Elasticsearch not reachable yet ({last_error}); retrying in {delay:.1f}s")
+        attempt += 1
+        await asyncio.sleep(delay)

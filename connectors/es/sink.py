@@ -1,0 +1,486 @@
+"""The bulk sink: documents from the runner into a content index through ``_bulk``.
+
+Flow of one sync::
+
+    put(doc, lazy_download) ─► skip if unchanged ─► lazy download (bounded) ─► MemQueue
+        ─► batcher (chunks by count and bytes) ─► _bulk requests (bounded in flight)
+
+* ``start(full=True)`` first reads the index's existing ``_id → _timestamp`` (point in time +
+  ``search_after``, only ``_timestamp`` in ``_source``, page by page). That map is the only
+  structure that grows with the index; everything else is bounded.
+* ``put`` skips a document whose ``_timestamp`` equals the indexed one (and never calls its lazy
+  download); other lazy downloads run concurrently, at most ``concurrent_downloads`` at a time,
+  and their fields are merged into the document before it is queued.
+* The queue is bounded by count and by bytes, so a fast source waits for Elasticsearch
+  (back-pressure on ``put``). Chunks are bounded by ``chunk_size`` and ``chunk_max_mem_mb``.
+* A ``_bulk`` request that fails with 429, 5xx or a connection error is retried with exponential
+  backoff and jitter; items answered 429 are retried alone. Other item errors are counted and
+  logged with the document id; past ``error_budget`` rejected documents the sync fails.
+* ``finish(delete_stale=True)`` deletes the ids that were in the index but not seen in this sync.
+  ``delete_stale=False`` (the listing did not complete) deletes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, NotFoundError, TransportError
+
+from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
+from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
+from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, json_bytes
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+PIT_KEEP_ALIVE = "5m"
+_ACTION_OVERHEAD = 80  # bytes of an action line besides the id
+_MAX_REASON = 300
+
+
+@dataclass
+class SyncStats:
+    """Counts of one sync, updated live (read them any time for heartbeats)."""
+
+    docs_seen: int = 0  # documents handed to put()
+    indexed_document_count: int = 0  # documents Elasticsearch accepted (created or updated)
+    indexed_document_volume: int = 0  # bytes of the accepted documents' sources
+    deleted_document_count: int = 0  # documents deleted (explicit deletes and stale ones)
+    skipped: int = 0  # unchanged documents not sent again
+    errors: int = 0  # documents rejected by Elasticsearch or whose download failed
+    downloads: int = 0  # lazy downloads run
+    existing_document_count: int = 0  # documents in the index when the full sync started
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
+
+
+class ContentSink:
+    """Writes one sync's documents into ``index_name``. See the module docstring."""
+
+    def __init__(
+        self,
+        client,
+        index_name: str,
+        *,
+        pipeline: dict | str | None = None,
+        chunk_size: int = 500,
+        chunk_max_mem_mb: float = 5,
+        queue_max_size: int = 1024,
+        queue_max_mem_mb: float = 25,
+        max_concurrency: int = 2,
+        concurrent_downloads: int = 10,
+        max_retries: int = 3,
+        retry_interval: float = 2,
+        error_budget: int = 100,
+        flush_interval: float = 1.0,
+        page_size: int = 1000,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+    ):
+        self.client = client
+        self.index_name = index_name
+        self.pipeline_name, self._pipeline_fields = _pipeline_settings(pipeline)
+        self.chunk_size = max(1, int(chunk_size))
+        self.chunk_max_bytes = max(1, int(float(chunk_max_mem_mb) * MIB))
+        self.queue_max_size = max(1, int(queue_max_size))
+        self.queue_max_bytes = max(1, int(float(queue_max_mem_mb) * MIB))
+        self.max_retries = max(0, int(max_retries))
+        self.retry_interval = float(retry_interval)
+        self.error_budget = max(0, int(error_budget))
+        self.flush_interval = float(flush_interval)
+        self.page_size = max(1, int(page_size))
+        self.logger = logger or logging.getLogger("connectors.es.sink")
+        self.stats = SyncStats()
+        self._download_slots = asyncio.Semaphore(max(1, int(concurrent_downloads)))
+        self._bulk_slots = asyncio.Semaphore(max(1, int(max_concurrency)))
+        self._existing: dict[str, str] | None = None
+        self._queue: MemQueue | None = None
+        self._batcher: asyncio.Task | None = None
+        self._downloads: dict[str, asyncio.Task] = {}  # pending download per document id
+        self._download_tasks: set[asyncio.Task] = set()
+        self._bulks: set[asyncio.Task] = set()
+        self._failure: BaseException | None = None
+        self._state = "new"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self, full: bool = True) -> None:
+        """Prepare for a sync; for a full sync, read the index's existing ids and timestamps."""
+        if self._state != "new":
+            raise RuntimeError("ContentSink.start() can be called once")
+        self._state = "running"
+        if full:
+            self._existing = await self._load_existing()
+            self.stats.existing_document_count = len(self._existing)
+        self._queue = MemQueue(self.queue_max_size, self.queue_max_bytes)
+        self._batcher = asyncio.create_task(self._run_batcher(), name=f"sink-batcher-{self.index_name}")
+
+    async def put(self, doc: dict[str, Any], lazy_download=None, op: str = OP_INDEX) -> None:
+        """Queue ``doc`` for indexing (waits while the queue is full); skip it if unchanged."""
+        self._check_running()
+        self.stats.docs_seen += 1
+        if op == OP_DELETE:
+            await self.delete(doc.get("_id"))
+            return
+        doc_id = doc.get("_id")
+        if doc_id in (None, ""):
+            await self._reject(None, "the document has no _id")
+            return
+        doc_id = str(doc_id)
+        timestamp = _timestamp_text(doc.get("_timestamp"))
+        if self._existing is not None:
+            indexed = self._existing.pop(doc_id, None)
+            if indexed is not None and timestamp and indexed == timestamp:
+                self.stats.skipped += 1
+                return
+        if lazy_download is None:
+            await self._enqueue(op, doc_id, doc)
+            return
+        await self._download_slots.acquire()  # back-pressure: at most N downloads in flight
+        self._check_running()
+        task = asyncio.create_task(self._download_then_enqueue(op, doc_id, doc, lazy_download))
+        self._downloads[doc_id] = task
+        self._download_tasks.add(task)
+        task.add_done_callback(lambda t, key=doc_id: self._forget_download(key, t))
+
+    async def delete(self, doc_id: Any) -> None:
+        """Queue the deletion of ``doc_id`` (after any pending download of the same id)."""
+        self._check_running()
+        doc_id = str(doc_id)
+        pending = self._downloads.get(doc_id)
+        if pending is not None:
+            await asyncio.wait({pending})
+        if self._existing is not None:
+            self._existing.pop(doc_id, None)
+        await self._put_op(OP_DELETE, doc_id, None)
+
+    async def finish(self, delete_stale: bool = False) -> SyncStats:
+        """Flush everything; delete stale documents only when ``delete_stale``; return the stats.
+
+        Raises the sync's failure (:class:`SyncError`, :class:`ErrorBudgetExceeded`) if any.
+        """
+        if self._state != "running":
+            raise RuntimeError(f"ContentSink.finish() called in state {self._state}")
+        self._state = "finishing"
+        try:
+            if self._download_tasks:
+                await asyncio.wait(set(self._download_tasks))
+            if self._failure is None and delete_stale and self._existing:
+                stale = len(self._existing)
+                self.logger.info(f"deleting {stale} documents of {self.index_name} not seen in this sync")
+                while self._existing and self._failure is None:
+                    doc_id, _ = self._existing.popitem()
+                    try:
+                        await self._put_op(OP_DELETE, doc_id, None)
+                    except (QueueClosed, SyncError):
+                        break
+            elif self._existing:
+                self.logger.info(
+                    f"keeping {len(self._existing)} documents of {self.index_name} not seen in this sync "
+                    "(stale documents are deleted only after a complete listing)"
+                )
+            self._existing = None
+            if self._queue is not None:
+                await self._queue.close()
+            if self._batcher is not None:
+                await asyncio.wait({self._batcher})
+        finally:
+            self._state = "failed" if self._failure is not None else "finished"
+        if self._failure is not None:
+            raise self._failure
+        return self.stats
+
+    async def cancel(self) -> None:
+        """Stop at once: drop queued documents, cancel downloads and requests, delete nothing."""
+        if self._state in ("finished", "canceled"):
+            return
+        self._state = "canceled"
+        self._existing = None
+        if self._queue is not None:
+            await self._queue.fail(SyncCanceled("the sync was canceled"))
+        tasks = list(self._download_tasks) + list(self._bulks)
+        if self._batcher is not None:
+            tasks.append(self._batcher)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- existing documents -----------------------------------------------------------------
+    async def _load_existing(self) -> dict[str, str]:
+        """``_id → _timestamp`` of every document, streamed with point in time + search_after."""
+        existing: dict[str, str] = {}
+        try:
+            pit = await self.client.open_point_in_time(index=self.index_name, keep_alive=PIT_KEEP_ALIVE)
+        except NotFoundError:
+            return existing
+        pit_id = _body(pit)["id"]
+        try:
+            search_after = None
+            while True:
+                kwargs: dict[str, Any] = {
+                    "pit": {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
+                    "sort": [{"_shard_doc": "asc"}],
+                    "size": self.page_size,
+                    "source": ["_timestamp"],
+                    "track_total_hits": False,
+                }
+                if search_after is not None:
+                    kwargs["search_after"] = search_after
+                page = _body(await self.client.search(**kwargs))
+                pit_id = page.get("pit_id") or pit_id
+                hits = page["hits"]["hits"]
+                for hit in hits:
+                    existing[hit["_id"]] = _timestamp_text((hit.get("_source") or {}).get("_timestamp"))
+                if len(hits) < self.page_size:
+                    break
+                search_after = hits[-1]["sort"]
+        finally:
+            try:
+                await self.client.close_point_in_time(id=pit_id)
+            except Exception as exc:  # the PIT expires by itself; never fail the sync for it
+                self.logger.debug(f"closing the point in time failed: {type(exc).__name__}")
+        self.logger.info(f"{len(existing)} documents already in {self.index_name}")
+        return existing
+
+    # -- producing --------------------------------------------------------------------------
+    def _check_running(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._state == "canceled":
+            raise SyncCanceled("the sync was canceled")
+        if self._state != "running":
+            raise RuntimeError(f"ContentSink is {self._state}, not running")
+
+    def _forget_download(self, doc_id: str, task: asyncio.Task) -> None:
+        self._download_tasks.discard(task)
+        if self._downloads.get(doc_id) is task:
+            del self._downloads[doc_id]
+
+    async def _download_then_enqueue(self, op: str, doc_id: str, doc: dict, lazy_download) -> None:
+        try:
+            try:
+                self.stats.downloads += 1
+                extra = await lazy_download(doit=True, timestamp=doc.get("_timestamp"))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # not indexed: the index keeps the previous version, the next sync retries it
+                await self._reject(doc_id, f"its download failed ({type(exc).__name__}: {exc})")
+                return
+            finally:
+                self._download_slots.release()
+            if extra:
+                doc = {**doc, **extra}
+            await self._enqueue(op, doc_id, doc)
+        except (QueueClosed, SyncError, SyncCanceled):
+            return  # the sink failed or was canceled; the failure is already recorded
+
+    async def _enqueue(self, op: str, doc_id: str, doc: dict) -> None:
+        source = {k: v for k, v in doc.items() if k != "_id"}
+        source.setdefault("id", doc_id)
+        source.update(self._pipeline_fields)
+        if op == OP_UPSERT:
+            body = json_bytes({"doc": source, "doc_as_upsert": True})
+        else:
+            body = json_bytes(source)
+        await self._put_op(OP_UPSERT if op == OP_UPSERT else OP_INDEX, doc_id, body)
+
+    async def _put_op(self, op: str, doc_id: str, body: bytes | None) -> None:
+        assert self._queue is not None
+        size = len(doc_id) + _ACTION_OVERHEAD + (len(body) if body else 0)
+        await self._queue.put((op, doc_id, body), size)
+
+    # -- consuming --------------------------------------------------------------------------
+    async def _run_batcher(self) -> None:
+        assert self._queue is not None
+        chunk: list[tuple[str, str, bytes | None]] = []
+        chunk_bytes = 0
+        try:
+            while True:
+                try:
+                    item = await self._queue.get(timeout=self.flush_interval if chunk else None)
+                except QueueClosed:
+                    break
+                if item is None:  # nothing new for a while: send what we have
+                    await self._dispatch(chunk)
+                    chunk, chunk_bytes = [], 0
+                    continue
+                size = len(item[1]) + _ACTION_OVERHEAD + (len(item[2]) if item[2] else 0)
+                if chunk and chunk_bytes + size > self.chunk_max_bytes:
+                    await self._dispatch(chunk)
+                    chunk, chunk_bytes = [], 0
+                chunk.append(item)
+                chunk_bytes += size
+                if len(chunk) >= self.chunk_size:
+                    await self._dispatch(chunk)
+                    chunk, chunk_bytes = [], 0
+            if chunk and self._failure is None:
+                await self._dispatch(chunk)
+            if self._bulks:
+                await asyncio.wait(set(self._bulks))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or an unexpected client error: fail the sync, never hang
+            await self._fail(SyncError(f"writing to {self.index_name} failed: {type(exc).__name__}: {exc}"))
+
+    async def _dispatch(self, chunk: list) -> None:
+        if not chunk or self._failure is not None:
+            return
+        await self._bulk_slots.acquire()
+        task = asyncio.create_task(self._send(chunk))
+        self._bulks.add(task)
+        task.add_done_callback(self._bulk_done)
+
+    def _bulk_done(self, task: asyncio.Task) -> None:
+        self._bulks.discard(task)
+        self._bulk_slots.release()
+
+    async def _send(self, chunk: list) -> None:
+        try:
+            pending = chunk
+            attempt = 0
+            while pending:
+                response = await self._bulk(pending)
+                retry = []
+                for entry, item in zip(pending, response.get("items") or [], strict=False):
+                    result = next(iter(item.values())) if item else {}
+                    status = int(result.get("status", 200))
+                    if status == 429 and attempt < self.max_retries:
+                        retry.append(entry)
+                        continue
+                    await self._account(entry, status, result)
+                if not retry or self._failure is not None:
+                    break
+                self.logger.warning(
+                    f"Elasticsearch is overloaded (429) for {len(retry)} documents; retry {attempt + 1} "
+                    f"of {self.max_retries}"
+                )
+                await asyncio.sleep(backoff_delay(attempt, self.retry_interval))
+                attempt += 1
+                pending = retry
+        except asyncio.CancelledError:
+            raise
+        except SyncError as exc:
+            await self._fail(exc)
+        except Exception as exc:
+            await self._fail(SyncError(f"writing to {self.index_name} failed: {type(exc).__name__}: {exc}"))
+
+    async def _account(self, entry: tuple, status: int, result: dict) -> None:
+        op, doc_id, body = entry
+        if op == OP_DELETE:
+            if status < 300:
+                self.stats.deleted_document_count += 1
+            elif status != 404:  # 404: already gone
+                await self._reject(doc_id, _reason(result, status), action="delete")
+            return
+        if status < 300:
+            self.stats.indexed_document_count += 1
+            self.stats.indexed_document_volume += len(body or b"")
+        else:
+            await self._reject(doc_id, _reason(result, status))
+
+    async def _bulk(self, pending: list) -> dict:
+        lines: list[bytes] = []
+        for op, doc_id, body in pending:
+            lines.append(json_bytes({op: {"_index": self.index_name, "_id": doc_id}}))
+            if body is not None:
+                lines.append(body)
+        kwargs: dict[str, Any] = {"operations": lines}
+        if self.pipeline_name:
+            kwargs["pipeline"] = self.pipeline_name
+        attempt = 0
+        while True:
+            try:
+                return _body(await self.client.bulk(**kwargs))
+            except ApiError as exc:
+                status = exc.meta.status if exc.meta is not None else None
+                if status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
+                    raise SyncError(
+                        f"Elasticsearch refused a _bulk request to {self.index_name} "
+                        f"(status {status}: {_api_error_text(exc)}) after {attempt + 1} attempt(s)"
+                    ) from None
+                problem = f"status {status}"
+            except (ConnectionError, ConnectionTimeout, TransportError) as exc:
+                if attempt >= self.max_retries:
+                    raise SyncError(
+                        f"Elasticsearch unreachable while writing to {self.index_name} "
+                        f"({type(exc).__name__}) after {attempt + 1} attempt(s)"
+                    ) from None
+                problem = type(exc).__name__
+            delay = backoff_delay(attempt, self.retry_interval)
+            self.logger.warning(
+                f"_bulk to {self.index_name} failed ({problem}); retry {attempt + 1} of {self.max_retries} "
+                f"in {delay:.1f}s"
+            )
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    # -- failures ---------------------------------------------------------------------------
+    async def _reject(self, doc_id: str | None, reason: str, action: str = "index") -> None:
+        self.stats.errors += 1
+        self.logger.warning(f"document {doc_id!s} not {action}ed: {reason}")
+        if self.stats.errors > self.error_budget and self._failure is None:
+            await self._fail(
+                ErrorBudgetExceeded(
+                    f"{self.stats.errors} documents could not be written to {self.index_name}, more than the "
+                    f"error budget of {self.error_budget} (last: document {doc_id!s}: {reason})"
+                )
+            )
+
+    async def _fail(self, error: BaseException) -> None:
+        if self._failure is None:
+            self._failure = error
+            self.logger.error(str(error))
+        if self._queue is not None:
+            await self._queue.fail(error)
+
+
+def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[str, Any]]:
+    """The bulk ``pipeline`` name and the ``_extract_binary_content``-style fields to add."""
+    if not pipeline:
+        return None, {}
+    if isinstance(pipeline, str):
+        return pipeline, {}
+    fields = {
+        f"_{key}": bool(pipeline[key])
+        for key in ("extract_binary_content", "reduce_whitespace", "run_ml_inference")
+        if key in pipeline
+    }
+    return pipeline.get("name") or None, fields
+
+
+def _timestamp_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _body(response: Any) -> Any:
+    return getattr(response, "body", response)
+
+
+def _reason(result: dict, status: int) -> str:
+    error = result.get("error")
+    if isinstance(error, dict):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    elif error:
+        text = str(error)
+    else:
+        text = f"status {status}"
+    text = f"{text} (status {status})" if "status" not in text else text
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "…"
+
+
+def _api_error_text(exc: ApiError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        return f"{error.get('type')}: {str(error.get('reason'))[:_MAX_REASON]}"
+    return str(exc.message)[:_MAX_REASON]

@@ -1,0 +1,138 @@
+"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import random
+from collections import deque
+from decimal import Decimal
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+# -- backoff ------------------------------------------------------------------------------------
+def backoff_delay(attempt: int, base: float, *, cap: float = 60.0, jitter: float = 0.5, rng=random) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based): ``base * 2**attempt``, capped.
+
+    With ``jitter`` j, the delay is drawn uniformly in ``[d * (1 - j), d]`` so that many clients
+    retrying together spread out. ``base`` 0 means no wait (tests).
+    """
+    if base <= 0:
+        return 0.0
+    delay = min(cap, base * (2 ** max(attempt, 0)))
+    return delay * (1 - jitter * rng.random())
+
+
+# -- time ---------------------------------------------------------------------------------------
+def iso_utc(when: dt.datetime | None = None) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-01-01T00:00:00.000Z``."""
+    when = (when or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON of ``value``; dates as ISO strings, sets as lists, others as text."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# -- memory-bounded queue -----------------------------------------------------------------------
+class QueueClosed(Exception):
+    """Raised by :meth:`MemQueue.put` after the queue was closed (by ``close`` or ``fail``)."""
+
+
+class MemQueue:
+    """A FIFO bounded both by item count and by total size in bytes.
+
+    ``put(item, size)`` waits while the queue holds ``maxsize`` items or adding ``size`` bytes
+    would exceed ``maxmem`` (an item larger than ``maxmem`` alone is admitted into an empty queue,
+    so nothing can deadlock). ``get(timeout)`` returns ``None`` on timeout and raises
+    :class:`QueueClosed` once the queue is closed and empty. ``fail(exc)`` wakes every waiter:
+    producers then raise ``exc`` instead of blocking behind a dead consumer.
+    """
+
+    def __init__(self, maxsize: int, maxmem: int):
+        if maxsize < 1 or maxmem < 1:
+            raise ValueError("MemQueue bounds must be positive")
+        self.maxsize = maxsize
+        self.maxmem = maxmem
+        self._items: deque[tuple[Any, int]] = deque()
+        self._bytes = 0
+        self._closed = False
+        self._error: BaseException | None = None
+        self._cond = asyncio.Condition()
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    @property
+    def mem_size(self) -> int:
+        return self._bytes
+
+    def _has_room(self, size: int) -> bool:
+        if not self._items:
+            return True
+        return len(self._items) < self.maxsize and self._bytes + size <= self.maxmem
+
+    async def put(self, item: Any, size: int) -> None:
+        async with self._cond:
+            while True:
+                if self._error is not None:
+                    raise self._error
+                if self._closed:
+                    raise QueueClosed("the queue is closed")
+                if self._has_room(size):
+                    break
+                await self._cond.wait()
+            self._items.append((item, size))
+            self._bytes += size
+            self._cond.notify_all()
+
+    async def get(self, timeout: float | None = None) -> Any:  # noqa: ASYNC109 - returns None on timeout
+        """The next item; ``None`` if none came within ``timeout``; ``QueueClosed`` at the end."""
+        async with self._cond:
+            if not self._items and not self._closed:
+                try:
+                    await asyncio.wait_for(self._wait_for_item(), timeout)
+                except TimeoutError:
+                    return None
+            if not self._items:
+                raise QueueClosed("the queue is closed")
+            item, size = self._items.popleft()
+            self._bytes -= size
+            self._cond.notify_all()
+            return item
+
+    async def _wait_for_item(self) -> None:
+        while not self._items and not self._closed:
+            await self._cond.wait()
+
+    async def close(self) -> None:
+        """No more puts; ``get`` drains what is left, then raises ``QueueClosed``."""
+        async with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    async def fail(self, error: BaseException) -> None:
+        """Close and make every current and future ``put`` raise ``error``; drop queued items."""
+        async with self._cond:
+            self._error = error
+            self._closed = True
+            self._items.clear()
+            self._bytes = 0
+            self._cond.notify_all()
