@@ -251,8 +251,8 @@ class ConfluenceDataSource(BaseDataSource):
                     return
                 container = item.get("container") or {}
                 ctype = container.get("type")
-                if ctype not in wanted:
-                    continue
+                if ctype not in wanted or container.get("status", "current") != "current":
+                    continue  # archived or trashed containers are not synced, nor their children
                 if allowed.get(ctype) is not None and str(container.get("id")) not in allowed[ctype]:
                     continue
                 if not scope.in_date_window(item):
