@@ -1,0 +1,103 @@
+"""Storage-format bodies: Confluence constructs, well-formed XHTML, unique tokens, determinism."""
+
+import re
+
+import pytest
+from lxml import etree
+
+from fixtures.confluence.bodies import render_body, search_token, storage_to_text
+from fixtures.confluence.generator import generate_site
+
+ENTITIES = '<!ENTITY nbsp "&#160;"><!ENTITY rsquo "&#8217;"><!ENTITY mdash "&#8212;">'
+
+
+def parse_storage(body):
+    """Parse a storage body the way Confluence's own XHTML is parsed (ac/ri namespaces, entities)."""
+    doc = (
+        f"<!DOCTYPE root [{ENTITIES}]>"
+        '<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">'
+        f"{body}</root>"
+    )
+    return etree.fromstring(doc.encode("utf-8"), etree.XMLParser(resolve_entities=True, no_network=True))
+
+
+def rich_items(site):
+    return [c for c in site.iter_contents() if c.type in ("page", "blogpost")]
+
+
+def test_every_body_is_well_formed_and_carries_its_unique_token(cloud_site):
+    for item in list(cloud_site.iter_contents())[:400]:
+        body = cloud_site.body_of(item)
+        if item.type in ("folder", "attachment"):
+            assert body == ""
+            continue
+        parse_storage(body)
+        token = search_token(item.id)
+        assert re.search(rf"\b{token}\b", storage_to_text(body))
+
+
+def test_tokens_are_unique_across_the_site(cloud_site):
+    seen = {}
+    for item in rich_items(cloud_site)[:200]:
+        text = storage_to_text(cloud_site.body_of(item))
+        for token in re.findall(r"\btok\d+\b", text):
+            seen.setdefault(token, set()).add(item.id)
+    assert all(len(ids) == 1 for ids in seen.values())
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"<h1>",
+        r"<table",
+        r'ac:name="code".*<ac:plain-text-body><!\[CDATA\[',
+        r'ac:name="(info|note|warning|tip)".*<ac:rich-text-body>',
+        r'ac:name="expand"',
+        r'ac:name="toc"',
+        r'ac:name="jira"',
+        r"<ri:page ri:content-title=",
+        r"<ri:attachment ri:filename=",
+        r"<ri:user ri:account-id=",
+        r"<ac:image[^>]*><ri:attachment",
+        r"<ac:image[^>]*><ri:url ri:value=",
+        r"<ac:task-list><ac:task>",
+        r"<ac:emoticon ac:name=",
+        r"&amp;|&lt;|&nbsp;|&rsquo;",
+        r"[\u3040-\u30ff]",  # Japanese
+        r"[\u0370-\u03ff]",  # Greek
+        r"[\u0600-\u06ff]",  # Arabic
+    ],
+)
+def test_bodies_use_the_confluence_constructs(cloud_site, pattern):
+    bodies = [cloud_site.body_of(item) for item in rich_items(cloud_site)]
+    assert any(re.search(pattern, body, re.S) for body in bodies), pattern
+
+
+def test_data_center_bodies_link_users_by_userkey(dc_site):
+    bodies = "".join(dc_site.body_of(item) for item in rich_items(dc_site)[:50])
+    assert "ri:userkey=" in bodies and "ri:account-id=" not in bodies
+
+
+def test_rendering_is_deterministic_and_does_not_depend_on_other_content():
+    first = generate_site("small", seed=5)
+    second = generate_site("small", seed=5)
+    page = rich_items(first)[10]
+    twin = second.content(page.id)
+    # renaming another page does not change this body
+    other = rich_items(second)[11]
+    other.title = "Renamed elsewhere"
+    assert render_body(first, page) == render_body(second, twin)
+
+
+def test_storage_to_text_keeps_cdata_and_decodes_entities():
+    body = (
+        '<p>a &amp; b&nbsp;c</p><ac:structured-macro ac:name="code"><ac:parameter ac:name="language">py'
+        "</ac:parameter><ac:plain-text-body><![CDATA[x < 1]]></ac:plain-text-body></ac:structured-macro>"
+    )
+    assert storage_to_text(body) == "a & b c x < 1"  # no-break spaces collapse too
+
+
+def test_comment_bodies_are_short_paragraphs(cloud_site):
+    comment = next(cloud_site.iter_contents("comment"))
+    body = cloud_site.body_of(comment)
+    assert body.startswith("<p>") and search_token(comment.id) in body and len(body) < 2000
