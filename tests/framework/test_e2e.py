@@ -1,0 +1,192 @@
+"""End to end: `connectors run` subprocesses against the Elasticsearch stand-in, test-only source.
+
+connector created through the protocol → configuration filled → configured → sync_now → job
+completed with the right counts → second sync skips unchanged documents → removed documents
+deleted → cancellation stops a job → two processes never run the same job → kill -9 mid-sync,
+restart: the orphaned job is marked error and the next sync converges to exactly the source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from tests.framework.e2e_support import (
+    CONNECTORS,
+    JOBS,
+    ServiceProcess,
+    get_source,
+    ids_in,
+    job_status,
+    until,
+    write_config,
+)
+from tests.framework.fake_source import make_docs, write_fixture
+
+pytestmark = pytest.mark.slow
+
+INDEX = "search-e2e"
+
+
+async def create_and_configure(client, connector_id, docs_file, index=INDEX):
+    """Create through the protocol, wait for the service to fill it, configure like Kibana."""
+    await client.connector.put(
+        connector_id=connector_id, index_name=index, service_type="fake", name=connector_id
+    )
+
+    async def filled():
+        doc = await get_source(client, CONNECTORS, connector_id)
+        return doc if doc.get("status") == "needs_configuration" else None
+
+    doc = await until(filled, what="default configuration filled")
+    assert set(doc["configuration"]) == {"docs_file", "api_token"}
+    assert doc["features"]["incremental_sync"]["enabled"] is True
+    await client.connector.update_configuration(
+        connector_id=connector_id, values={"docs_file": str(docs_file)}
+    )
+
+    async def connected():
+        doc = await get_source(client, CONNECTORS, connector_id)
+        return doc if doc.get("status") == "connected" else None
+
+    await until(connected, what="connector connected")
+
+
+async def sync_and_wait(client, connector_id, deadline=60.0):
+    job_id = (
+        await client.connector.sync_job_post(id=connector_id, job_type="full", trigger_method="on_demand")
+    )["id"]
+    return job_id, await until(
+        lambda: job_status(client, job_id, "completed", "error", "canceled"),
+        deadline,
+        what=f"job {job_id} done",
+    )
+
+
+async def test_lifecycle(es_standin, es_client, tmp_path):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(20))
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"])
+    service = await ServiceProcess(config, tmp_path / "service.log").start()
+    try:
+        await create_and_configure(es_client, "c1", docs_file)
+
+        # 1. legacy sync_now flag → one on-demand job, completed with the right counts
+        await es_client.update(index=CONNECTORS, id="c1", doc={"sync_now": True})
+
+        async def first_job():
+            await es_client.indices.refresh(index=JOBS)
+            hits = (await es_client.search(index=JOBS, query={"term": {"connector.id": "c1"}}))["hits"][
+                "hits"
+            ]
+            done = [h for h in hits if h["_source"]["status"] == "completed"]
+            return done[0]["_source"] if done else None
+
+        job = await until(first_job, what="first job completed")
+        assert job["trigger_method"] == "on_demand" and job["job_type"] == "full"
+        assert job["indexed_document_count"] == 20
+        assert job["total_document_count"] == 20
+        assert (await get_source(es_client, CONNECTORS, "c1"))["sync_now"] is False
+        assert await ids_in(es_client, INDEX) == {f"doc-{i}" for i in range(20)}
+
+        # 2. unchanged documents are skipped
+        _, job = await sync_and_wait(es_client, "c1")
+        assert job["status"] == "completed"
+        assert job["indexed_document_count"] == 0
+        assert job["total_document_count"] == 20
+
+        # 3. documents removed from the source are deleted, a changed one re-indexed
+        docs = make_docs(15)
+        docs[0]["_timestamp"] = "2026-05-05T00:00:00Z"
+        write_fixture(docs_file, docs)
+        _, job = await sync_and_wait(es_client, "c1")
+        assert (job["indexed_document_count"], job["deleted_document_count"]) == (1, 5)
+        assert await ids_in(es_client, INDEX) == {f"doc-{i}" for i in range(15)}
+        connector = await get_source(es_client, CONNECTORS, "c1")
+        assert connector["last_sync_status"] == "completed"
+        assert connector["last_deleted_document_count"] == 5
+
+        # 4. cancellation stops a running job within seconds
+        write_fixture(docs_file, make_docs(2000, stamp="2026-06-01T00:00:00Z"), delay=0.01)
+        job_id = (await es_client.connector.sync_job_post(id="c1", job_type="full"))["id"]
+        await until(lambda: job_status(es_client, job_id, "in_progress"), what="job in progress")
+        await es_client.connector.sync_job_cancel(connector_sync_job_id=job_id)
+        job = await until(lambda: job_status(es_client, job_id, "canceled"), deadline=10, what="job canceled")
+        assert job["canceled_at"] and job["completed_at"]
+        assert (await get_source(es_client, CONNECTORS, "c1"))["last_sync_status"] == "canceled"
+
+        # 5. SIGTERM: clean exit
+        assert await service.terminate() == 0
+        assert "Traceback" not in service.text
+    finally:
+        await service.ensure_stopped()
+
+
+async def test_two_processes_never_run_the_same_job(es_standin, es_client, tmp_path):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(30), delay=0.002)
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"], max_concurrent_content_syncs=2)
+    first = await ServiceProcess(config, tmp_path / "a.log").start()
+    second = await ServiceProcess(config, tmp_path / "b.log").start()
+    try:
+        await create_and_configure(es_client, "c1", docs_file)
+        job_ids = [
+            (await es_client.connector.sync_job_post(id="c1", job_type="full"))["id"] for _ in range(6)
+        ]
+
+        async def all_done():
+            for job_id in job_ids:
+                if not await job_status(es_client, job_id, "completed", "error"):
+                    return False
+            return True
+
+        await until(all_done, deadline=90, what="six jobs done")
+        assert await first.terminate() == 0 and await second.terminate() == 0
+        claims = Counter(re.findall(r"claimed full sync .*job_id=(\S+)", first.text + second.text))
+        assert sorted(claims) == sorted(job_ids)
+        assert set(claims.values()) == {1}, claims
+        for job_id in job_ids:
+            assert (await job_status(es_client, job_id, "completed"))["total_document_count"] == 30
+    finally:
+        await first.ensure_stopped()
+        await second.ensure_stopped()
+
+
+async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_client, tmp_path):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(3000), delay=0.005)
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"], job_idle_threshold=2)
+    victim = await ServiceProcess(config, tmp_path / "victim.log").start()
+    try:
+        await create_and_configure(es_client, "c1", docs_file)
+        job_id = (await es_client.connector.sync_job_post(id="c1", job_type="full"))["id"]
+
+        async def indexing():
+            job = await job_status(es_client, job_id, "in_progress")
+            return job if job and job.get("indexed_document_count", 0) > 0 else None
+
+        await until(indexing, deadline=30, what="job heartbeating with counts")
+        await victim.kill9()
+    finally:
+        await victim.ensure_stopped()
+
+    # the source changes while nobody runs: some documents gone, some new
+    final_docs = make_docs(40) + make_docs(5, prefix="new")
+    write_fixture(docs_file, final_docs)
+    restarted = await ServiceProcess(config, tmp_path / "restarted.log").start()
+    try:
+        job = await until(
+            lambda: job_status(es_client, job_id, "error"), deadline=30, what="orphan marked error"
+        )
+        assert "stopped responding" in job["error"]
+        connector = await get_source(es_client, CONNECTORS, "c1")
+        assert connector["last_sync_status"] == "error"
+        _, job = await sync_and_wait(es_client, "c1")
+        assert job["status"] == "completed"
+        assert await ids_in(es_client, INDEX) == {d["_id"] for d in final_docs}
+        assert job["total_document_count"] == len(final_docs)
+        assert await restarted.terminate() == 0
+    finally:
+        await restarted.ensure_stopped()
