@@ -64,9 +64,12 @@ class BaseDataSource:
         """Give the source the job's context logger (connector and job ids on every line)."""
         self._logger = logger
 
-    @classmethod
-    def mappings(cls) -> dict[str, Any] | None:
-        """Extra content-index ``properties`` merged into the default mappings (or ``None``)."""
+    def mappings_extra(self) -> dict[str, Any] | None:
+        """Extra content-index ``properties`` merged into the default mappings (or ``None``).
+
+        See ``connectors.es.mappings``: text fields already get ``text`` + ``keyword``, ``*_id``
+        and ``*_key`` keywords, ``*_at`` dates; declare only what differs.
+        """
         return None
 
     # -- configuration -------------------------------------------------------------------

@@ -5,7 +5,7 @@ Content documents carry ``_timestamp`` (date of the item's last change), ``id`` 
 whatever the source adds. Text fields get ``text`` with a ``keyword`` subfield (first 2048
 characters) through a dynamic template, so exact filters and aggregations work on any field;
 fields named ``*_id``, ``id`` or ``*_key`` map as keywords, ``*_at`` as dates. Sources may add
-properties (``BaseDataSource.mappings()``), passed here as ``mappings_extra``.
+properties (``BaseDataSource.mappings_extra()``), passed here as ``mappings_extra``.
 
 Access-control indices (``.search-acl-filter-<index>``) get their own small mapping.
 """
@@ -101,7 +101,7 @@ async def ensure_content_index(
             # created by someone else meanwhile: fall through to the update
     try:
         current = await client.indices.get_mapping(index=index_name)
-        existing = _properties_of(current.body, index_name)
+        existing = _properties_of(getattr(current, "body", current), index_name)
         missing = {k: v for k, v in mappings["properties"].items() if k not in existing}
         if missing:
             await client.indices.put_mapping(index=index_name, properties=missing)

@@ -1,0 +1,88 @@
+import asyncio
+import datetime as dt
+import random
+
+import pytest
+
+from connectors.utils import MemQueue, QueueClosed, backoff_delay, iso_utc, json_bytes
+
+
+def test_backoff_grows_exponentially_with_jitter_and_cap():
+    rng = random.Random(7)
+    delays = [backoff_delay(n, 1.0, cap=10, jitter=0.5, rng=rng) for n in range(6)]
+    for n, delay in enumerate(delays):
+        top = min(10, 2**n)
+        assert top * 0.5 <= delay <= top
+    assert backoff_delay(3, 2.0, jitter=0) == 16
+    assert backoff_delay(10, 2.0, cap=60, jitter=0) == 60
+    assert backoff_delay(5, 0) == 0
+
+
+def test_iso_utc_and_json_bytes():
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    assert iso_utc(when) == "2024-05-06T07:08:09.123Z"
+    assert (
+        json_bytes({"a": when, "b": {1}, "c": "é"})
+        == '{"a":"2024-05-06T07:08:09.123456+00:00","b":[1],"c":"é"}'.encode()
+    )
+
+
+async def test_memqueue_fifo_and_timeout():
+    queue = MemQueue(maxsize=10, maxmem=100)
+    await queue.put("a", 1)
+    await queue.put("b", 2)
+    assert queue.qsize() == 2 and queue.mem_size == 3
+    assert await queue.get() == "a" and await queue.get() == "b"
+    assert await queue.get(timeout=0.01) is None
+
+
+async def test_memqueue_blocks_on_count_and_bytes():
+    queue = MemQueue(maxsize=2, maxmem=10)
+    await queue.put(1, 4)
+    await queue.put(2, 4)
+    blocked = asyncio.create_task(queue.put(3, 1))  # count bound
+    await asyncio.sleep(0)
+    assert not blocked.done()
+    assert await queue.get() == 1
+    await asyncio.wait_for(blocked, 1)
+    assert queue.qsize() == 2 and queue.mem_size == 5
+    by_bytes = asyncio.create_task(queue.put(4, 8))  # 5 + 8 > 10
+    await asyncio.sleep(0)
+    assert not by_bytes.done()
+    assert await queue.get() == 2  # leaves 1 byte queued: 1 + 8 <= 10 fits
+    await asyncio.wait_for(by_bytes, 1)
+    assert queue.qsize() == 2 and queue.mem_size == 9
+
+
+async def test_memqueue_admits_an_oversized_item_when_empty():
+    queue = MemQueue(maxsize=5, maxmem=10)
+    await asyncio.wait_for(queue.put("huge", 50), 1)
+    assert queue.mem_size == 50
+
+
+async def test_memqueue_close_drains_then_ends():
+    queue = MemQueue(maxsize=5, maxmem=10)
+    await queue.put("x", 1)
+    await queue.close()
+    assert await queue.get() == "x"
+    with pytest.raises(QueueClosed):
+        await queue.get()
+    with pytest.raises(QueueClosed):
+        await queue.put("y", 1)
+
+
+async def test_memqueue_fail_wakes_blocked_producers():
+    queue = MemQueue(maxsize=1, maxmem=10)
+    await queue.put("x", 1)
+    blocked = asyncio.create_task(queue.put("y", 1))
+    await asyncio.sleep(0)
+    await queue.fail(RuntimeError("consumer died"))
+    with pytest.raises(RuntimeError, match="consumer died"):
+        await asyncio.wait_for(blocked, 1)
+    with pytest.raises(QueueClosed):
+        await queue.get()
+
+
+def test_memqueue_rejects_bad_bounds():
+    with pytest.raises(ValueError):
+        MemQueue(0, 10)
