@@ -17,11 +17,16 @@ POLL_SECONDS = 0.5
 
 
 async def run_one_sync(
-    config: dict, client, connector_id: str, job_type: str = "full", wait_seconds: float | None = None
+    config: dict,
+    client,
+    connector_id: str,
+    job_type: str = "full",
+    wait_seconds: float | None = None,
+    plumbing=None,
 ):
     from connectors.services.base import ServiceContext
 
-    ctx = ServiceContext.from_config(config, client)
+    ctx = ServiceContext.from_config(config, client, plumbing)
     connector = await ctx.connectors.require(connector_id)
     if connector.status in (None, ConnectorStatus.CREATED, ConnectorStatus.NEEDS_CONFIGURATION):
         raise ConnectorError(

@@ -42,6 +42,8 @@ from connectors.sync.progress import Progress, ProgressReporter
 from connectors.sync.settings import ServiceSettings
 
 CANCEL_POLL_MAX = 1.0
+
+
 class StopReason(enum.Enum):
     CANCELED = "canceled"  # a user asked (job status canceling)
     SUSPENDED = "suspended"  # the service is shutting down

@@ -224,3 +224,23 @@ async def test_unsupported_job_type_is_an_error(harness, es, monkeypatch, flag, 
     status, job = await harness.run(job_type=job_type)
     assert status is JobStatus.ERROR
     assert "does not support incremental syncs" in job.error
+
+
+async def test_progress_lines_during_a_long_sync(harness, es):
+    import io
+
+    from connectors.logger import configure_logging
+
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        await harness.connector(docs=make_docs(60))
+        fake_source.MEMORY["c1"]["delay"] = 0.005
+        status, job = await harness.run()
+    finally:
+        configure_logging("INFO")
+    assert status is JobStatus.COMPLETED
+    lines = [line for line in buffer.getvalue().splitlines() if "progress: seen=" in line]
+    assert len(lines) >= 2  # periodic lines plus the final one
+    assert f"job_id={job.id}" in lines[-1] and "connector_id=c1" in lines[-1]
+    assert "seen=60 indexed=60 skipped=0 deleted=0 docs/s=" in lines[-1]

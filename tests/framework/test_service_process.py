@@ -4,8 +4,12 @@ import asyncio
 import os
 import signal
 
+import pytest
+
+from connectors.errors import ConnectorError
 from connectors.protocol import JobType, TriggerMethod
 from connectors.services import ConnectorService
+from connectors.sync.oneshot import run_one_sync
 from connectors.sync.settings import ServiceSettings
 from tests.framework import fake_source
 from tests.framework.conftest import FAKE_SOURCES
@@ -58,3 +62,15 @@ async def test_sigterm_stops_the_service(es, harness):
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(task, 5)
     assert service.stop_event.is_set()
+
+
+async def test_one_shot_sync_runs_the_job_here(es, harness):
+    await harness.connector(docs=make_docs(4))
+    job = await run_one_sync(CONFIG, es, "c1", "full", 10, plumbing=fake_plumbing())
+    assert job.status.value == "completed"
+    assert job.source["indexed_document_count"] == 4 and job.source["trigger_method"] == "on_demand"
+
+    await harness.connectors.create("new", index_name="search-new", service_type="fake")
+    with pytest.raises(ConnectorError) as info:
+        await run_one_sync(CONFIG, es, "new", "full", 10, plumbing=fake_plumbing())
+    assert "not configured yet" in str(info.value)
