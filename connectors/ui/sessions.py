@@ -60,18 +60,20 @@ async def authenticate(settings: UiSettings, username: str, password: str, api_k
             name = who.body.get("username") or username or "api key"
             security = True
         except AuthenticationException as exc:
+            if not (username or api_key):
+                raise SignInError("This Elasticsearch requires credentials: enter them to sign in.") from exc
             raise SignInError("Wrong username, password or API key.") from exc
         except ApiError as exc:
-            # No security API: a cluster without security (like the stand-in without credentials).
-            # It must still answer a plain request; otherwise report what it said.
+            # No security API here (e.g. the stand-in): check the credentials with a plain
+            # request, and whether anonymous requests are refused (then security is on).
             if exc.meta.status not in (400, 404, 405, 410, 500, 501):
                 raise SignInError(es_errors.describe(exc)) from exc
             try:
                 await client.info()
             except AuthenticationException as inner:
                 raise SignInError("Wrong username, password or API key.") from inner
-            name = username or "anonymous"
-            security = False
+            security = await security_enabled(settings) is True
+            name = username or ("api key" if api_key else "anonymous")
     except SignInError:
         await client.close()
         raise

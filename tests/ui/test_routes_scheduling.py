@@ -1,0 +1,62 @@
+"""Scheduling: Quartz cron validated on the server, next runs shown."""
+
+import json
+
+from tests.ui.conftest import seed_connector
+
+
+async def test_scheduling_page_shows_next_runs(ui, admin):
+    await seed_connector(admin)
+    page = await ui.get("/connectors/conf-1/scheduling")
+    assert page.status == 200
+    assert "Full content sync" in page.body_text
+    assert page.body_text.count("00:00:00 UTC") >= 3  # default "0 0 0 * * ?" runs at midnight
+
+
+async def test_valid_schedule_is_saved_with_the_others_kept(ui, admin):
+    await seed_connector(admin)
+    await ui.get("/connectors/conf-1/scheduling")
+    response = await ui.post(
+        "/connectors/conf-1/scheduling",
+        [("type", "full"), ("enabled", "false"), ("enabled", "true"), ("interval", "0 30 2 ? * 2")],
+    )
+    assert response.status == 303
+    scheduling = (await admin.connector.get(connector_id="conf-1")).body["scheduling"]
+    assert scheduling["full"] == {"enabled": True, "interval": "0 30 2 ? * 2"}
+    assert set(scheduling) >= {"incremental", "access_control"}
+    page = await ui.follow(response)
+    assert "schedule saved" in page.body_text
+
+
+async def test_invalid_cron_is_refused_with_a_message_and_nothing_written(ui, admin):
+    await seed_connector(admin)
+    before = (await admin.connector.get(connector_id="conf-1")).body["scheduling"]
+    await ui.get("/connectors/conf-1/scheduling")
+    for expression, message in [
+        ("every day", "expected 6 or 7 fields"),
+        ("0 0 25 * * ?", "hours value 25"),
+        ("0 0 0 * * 9", "day-of-week"),
+    ]:
+        response = await ui.post(
+            "/connectors/conf-1/scheduling", {"type": "full", "enabled": "true", "interval": expression}
+        )
+        assert response.status == 400
+        assert "Invalid cron expression" in response.body_text and message in response.body_text
+        assert 'aria-invalid="true"' in response.body_text
+    assert (await admin.connector.get(connector_id="conf-1")).body["scheduling"] == before
+
+
+async def test_unknown_schedule_type_is_refused(ui, admin):
+    await seed_connector(admin)
+    await ui.get("/connectors/conf-1/scheduling")
+    response = await ui.post("/connectors/conf-1/scheduling", {"type": "weekly", "interval": "0 0 0 * * ?"})
+    assert response.status == 400
+
+
+async def test_cron_preview_api(ui):
+    good = await ui.get("/api/cron?expression=0%200%206%20%3F%20*%202")
+    data = json.loads(good.body_text)
+    assert data["valid"] is True and len(data["runs"]) == 3
+    assert data["picker"]["frequency"] == "week" and data["picker"]["custom"] is False
+    bad = json.loads((await ui.get("/api/cron?expression=nope")).body_text)
+    assert bad["valid"] is False and "expected 6 or 7 fields" in bad["error"]
