@@ -12,7 +12,7 @@ from aiohttp import web
 from elasticsearch import ApiError, AuthenticationException, TransportError
 
 from connectors.ui import es_errors
-from connectors.ui.render import TEMPLATES, make_environment, render
+from connectors.ui.render import SESSION, TEMPLATES, make_environment, render
 from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
 
@@ -57,7 +57,7 @@ async def security_headers(request: web.Request, handler):
 @web.middleware
 async def require_session(request: web.Request, handler):
     session = request.app[SESSIONS].get(request.cookies.get(SESSION_COOKIE))
-    request["session"] = session
+    request[SESSION] = session
     if session is None and not request.path.startswith(PUBLIC_PREFIXES):
         if _wants_json(request):
             raise web.HTTPUnauthorized(text='{"error": "Sign in first."}', content_type="application/json")
@@ -84,7 +84,7 @@ async def check_csrf(request: web.Request, handler):
     if request.method in UNSAFE_METHODS:
         if not _same_origin(request):
             return _refuse(request, "Refused: the request came from another site.")
-        session = request["session"]
+        session = request[SESSION]
         sent = request.headers.get("X-CSRF-Token")
         if sent is None and request.content_type in (
             "application/x-www-form-urlencoded",
@@ -111,7 +111,7 @@ async def handle_errors(request: web.Request, handler):
         raise
     except AuthenticationException:
         # The credentials stopped working (changed password, revoked key): sign in again.
-        session = request.get("session")
+        session = request.get(SESSION)
         if session is not None:
             request.app[SESSIONS].remove(session.id)
         if _wants_json(request):

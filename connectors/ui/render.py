@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SESSION = web.RequestKey("session", object)  # the signed-in Session, or None
 
 SYNC_STATUS = {
     "completed": ("Sync complete", "success"),
@@ -137,7 +138,7 @@ def make_environment(folder: Path) -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    session = request.get("session")
+    session = request.get(SESSION)
     flashes = []
     if session is not None:
         flashes, session.flashes = session.flashes, []
@@ -159,6 +160,6 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 
 
 def flash(request: web.Request, message: str, level: str = "success") -> None:
-    session = request.get("session")
+    session = request.get(SESSION)
     if session is not None:
         session.flashes.append((level, message))

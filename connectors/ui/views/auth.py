@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from connectors.ui import sessions
-from connectors.ui.render import render
+from connectors.ui.render import SESSION, render
 
 logger = logging.getLogger("connectors.ui")
 
@@ -31,7 +31,7 @@ def _cookie_options(request: web.Request) -> dict:
 async def login_page(request: web.Request, error: str | None = None, status: int = 200, username: str = ""):
     from connectors.ui.app import LOGIN_CSRF_COOKIE, SETTINGS
 
-    if request.get("session") is not None and error is None:
+    if request.get(SESSION) is not None and error is None:
         raise web.HTTPSeeOther("/connectors")
     settings = request.app[SETTINGS]
     token = secrets.token_urlsafe(32)
@@ -75,7 +75,7 @@ async def login_post(request: web.Request) -> web.Response:
     except sessions.SignInError as exc:
         logger.info("sign-in refused for %r", username or "(api key)")
         return await login_page(request, str(exc), 401, username)
-    old = request.get("session")
+    old = request.get(SESSION)
     if old is not None:
         request.app[SESSIONS].remove(old.id)
     request.app[SESSIONS].add(session)
@@ -89,7 +89,7 @@ async def login_post(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     from connectors.ui.app import SESSION_COOKIE, SESSIONS
 
-    session = request["session"]
+    session = request[SESSION]
     request.app[SESSIONS].remove(session.id)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")

@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
-from connectors.ui.render import render
+from connectors.ui.render import SESSION, render
 
 MAX_PAGE = 500
 
 
 def es(request: web.Request) -> AsyncElasticsearch:
-    return request["session"].client
+    return request[SESSION].client
 
 
 def connector_id(request: web.Request) -> str:
