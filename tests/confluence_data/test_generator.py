@@ -193,3 +193,16 @@ def test_versions_and_timestamps_are_consistent(cloud_site):
         container = cloud_site.container(c)
         if container is not None:
             assert c.created >= container.created
+
+
+def test_command_line_prints_counts(capsys):
+    import json
+
+    from fixtures.confluence.generator import main
+
+    assert main(["--size", "small", "--flavor", "datacenter", "--seed", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (
+        report["stored"]["documents"] == document_counts(generate_site("small", 2, "datacenter"))["documents"]
+    )
+    assert report["visible"]["admin"]["total"] > report["visible"]["anonymous"]["total"] > 0
