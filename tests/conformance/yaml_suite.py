@@ -18,6 +18,7 @@ import yaml
 
 SUITE_ROOT = Path("/work/shared/es-rest-tests")
 SUITE_FOLDERS = ("clients-tests", "entsearch-connector", "rest-api-spec")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SuiteFormatError(Exception):
@@ -58,7 +59,8 @@ def load_file(path: Path, root: Path = SUITE_ROOT) -> list[YamlTest]:
     """Parse one YAML test file into its tests (in file order)."""
     rel = str(path.relative_to(root))
     try:
-        documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+        loaded = yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        documents = [doc for doc in loaded if doc]
     except yaml.YAMLError as exc:
         raise SuiteFormatError(f"{rel}: invalid YAML: {exc}") from exc
     setup: list[dict[str, Any]] = []
