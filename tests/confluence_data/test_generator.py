@@ -206,3 +206,29 @@ def test_command_line_prints_counts(capsys):
         report["stored"]["documents"] == document_counts(generate_site("small", 2, "datacenter"))["documents"]
     )
     assert report["visible"]["admin"]["total"] > report["visible"]["anonymous"]["total"] > 0
+
+
+def test_identical_across_processes_with_different_hash_seeds():
+    """Hash randomisation (set/dict order of strings) must not leak into the generated site."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+
+    script = (
+        "import hashlib\n"
+        "from fixtures.confluence.generator import generate_site\n"
+        "from tests.confluence_data.test_generator import fingerprint\n"
+        "print(hashlib.sha256(repr(fingerprint(generate_site('small', seed=9))).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
