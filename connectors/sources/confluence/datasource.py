@@ -77,6 +77,10 @@ class ConfluenceDataSource(BaseDataSource):
     def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
         return default_configuration()
 
+    def mappings_extra(self) -> dict[str, Any]:
+        """Content-index ``properties`` for the Confluence document fields (docs/confluence.md)."""
+        return dict(D.MAPPING_PROPERTIES)
+
     # -- composition -----------------------------------------------------------------------
     @property
     def settings(self) -> Settings:

@@ -19,13 +19,9 @@ FOLDER = "folder"
 TYPES = (SPACE, PAGE, BLOGPOST, COMMENT, ATTACHMENT, FOLDER)
 
 #: Additions to the content index mapping (``properties``), merged by the framework's
-#: ``ensure_content_index``: identifiers and facets are ``keyword``, prose is ``text``.
+#: ``ensure_content_index`` (which already maps ``id``, ``type``, ``url`` as keyword and
+#: ``title``, ``body`` as text): identifiers and facets are ``keyword``, prose is ``text``.
 MAPPING_PROPERTIES: dict[str, Any] = {
-    "type": {"type": "keyword"},
-    "id": {"type": "keyword"},
-    "title": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
-    "body": {"type": "text"},
-    "url": {"type": "keyword", "index": False},
     "status": {"type": "keyword"},
     "space_id": {"type": "keyword"},
     "space_key": {"type": "keyword"},
