@@ -268,3 +268,19 @@ def test_revision_counter_moves_on_every_change(fresh_site):
     assert site.revision > before
     assert by_title(site, "Release Checklist").labels == ["ops", "runbook"]
     assert site.label("ops") is not None
+
+
+def test_attachment_sizes_follow_the_kind_limits(fresh_site):
+    from fixtures.confluence.attachments import iter_attachment_bytes, size_limits
+
+    site = fresh_site
+    page = by_title(site, "Release Checklist")
+    big = m.add_attachment(site, page.id, file_name="dump.txt", size=12 * 1024 * 1024, text="Big dump quokka")
+    assert sum(len(c) for c in iter_attachment_bytes(big)) == big.file_size
+    assert next(iter_attachment_bytes(big)).startswith(b"dump.txt\nBig dump quokka\n")
+    mid = m.add_attachment(site, page.id, file_name="scan.png", size=2 * 1024 * 1024)
+    assert len(attachment_bytes(mid)) == mid.file_size
+    with pytest.raises(m.MutationError, match=r"docx file must be an integer in \[\d+, \d+\]"):
+        m.add_attachment(site, page.id, file_name="big.docx", size=size_limits("docx")[1] + 1)
+    with pytest.raises(m.MutationError, match="size"):
+        m.add_attachment(site, page.id, file_name="x.txt", size=True)
