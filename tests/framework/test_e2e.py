@@ -181,8 +181,13 @@ async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_cl
             lambda: job_status(es_client, job_id, "error"), deadline=30, what="orphan marked error"
         )
         assert "stopped responding" in job["error"]
-        connector = await get_source(es_client, CONNECTORS, "c1")
-        assert connector["last_sync_status"] == "error"
+
+        async def connector_says_error():
+            connector = await get_source(es_client, CONNECTORS, "c1")
+            return connector if connector.get("last_sync_status") == "error" else None
+
+        connector = await until(connector_says_error, deadline=10, what="connector last_sync_status error")
+        assert "stopped responding" in connector["last_sync_error"]
         _, job = await sync_and_wait(es_client, "c1")
         assert job["status"] == "completed"
         assert await ids_in(es_client, INDEX) == {d["_id"] for d in final_docs}
