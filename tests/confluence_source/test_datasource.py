@@ -149,7 +149,7 @@ async def test_attachment_size_cap_and_lazy_download(fake):
     source = make_source(fake)
     _, lazies = await collect(source)
     assert await lazies["attachment-400"](doit=False) is None
-    result = await lazies["attachment-400"](doit=True)
+    result = await lazies["attachment-400"](doit=True, timestamp=docs["attachment-400"]["_timestamp"])
     await source.close()
     assert result == {
         "_id": "attachment-400",

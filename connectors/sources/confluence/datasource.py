@@ -322,10 +322,11 @@ class ConfluenceDataSource(BaseDataSource):
             return doc, None
         return doc, functools.partial(self._download_attachment, doc["_id"], doc["_timestamp"], link, doc)
 
-    async def _download_attachment(self, doc_id, timestamp, link, doc, doit=True, *args, **kwargs):
+    async def _download_attachment(self, doc_id, doc_timestamp, link, doc, doit=True, timestamp=None, **_):
+        """The lazy download: ``download(doit, timestamp=None)`` as the sink calls it."""
         if not doit:
             return None
-        result: dict[str, Any] = {"_id": doc_id, "_timestamp": timestamp}
+        result: dict[str, Any] = {"_id": doc_id, "_timestamp": doc_timestamp}
         try:
             data = await self.client.download(self.client.link_url(link), self.settings.max_attachment_bytes)
         except AttachmentTooLarge as exc:
