@@ -24,7 +24,7 @@ def first_of_kind(site, kind, big=False):
 
 def extract_text(kind, data):
     if kind == "pdf":
-        reader = pypdf.PdfReader(io.BytesIO(data))
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=True)
         return " ".join(page.extract_text() for page in reader.pages)
     if kind == "docx":
         return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
@@ -37,6 +37,7 @@ def extract_text(kind, data):
         prs = pptx.Presentation(io.BytesIO(data))
         return "\n".join(s.text_frame.text for slide in prs.slides for s in slide.shapes if s.has_text_frame)
     if kind == "png":
+        Image.open(io.BytesIO(data)).verify()  # chunk CRCs and structure
         img = Image.open(io.BytesIO(data))
         img.load()
         assert img.format == "PNG" and img.width > 0

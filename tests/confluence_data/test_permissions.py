@@ -143,3 +143,17 @@ def test_expected_counts_differ_per_user_and_archived_is_optional(site):
     assert "ARCH" not in ids["space"] and "ARCH" in expected_ids(site, admin, include_archived=True)["space"]
     assert by_title(site, "Alice Private Notes").id not in ids["page"]
     assert by_title(site, "Engineering Leads").id in ids["page"]
+
+
+def test_expected_counts_for_a_space_list(site):
+    admin = site.user_by_username("admin")
+    only = expected_counts(site, admin, space_keys=["ENG", "PUB"])
+    ids = expected_ids(site, admin, space_keys=["ENG", "PUB"])
+    assert only["space"] == 2 and ids["space"] == ["ENG", "PUB"]
+    assert all(site.content(c).space_key in ("ENG", "PUB") for c in ids["page"] + ids["comment"])
+    every = expected_counts(site, admin)
+    assert expected_counts(site, admin, space_keys=["*"]) == every
+    eng, pub = (expected_counts(site, admin, space_keys=[k]) for k in ("ENG", "PUB"))
+    assert only["total"] == eng["total"] + pub["total"] < every["total"]
+    with pytest.raises(KeyError, match="NOPE"):
+        expected_counts(site, admin, space_keys=["ENG", "NOPE"])
