@@ -195,3 +195,109 @@ async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_cl
         assert await restarted.terminate() == 0
     finally:
         await restarted.ensure_stopped()
+
+
+async def test_sigterm_mid_sync_suspends_the_job(es_standin, es_client, tmp_path):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(3000), delay=0.005)
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"])
+    service = await ServiceProcess(config, tmp_path / "service.log").start()
+    try:
+        await create_and_configure(es_client, "c1", docs_file)
+        job_id = (await es_client.connector.sync_job_post(id="c1", job_type="full"))["id"]
+        await until(lambda: job_status(es_client, job_id, "in_progress"), what="job in progress")
+        assert await service.terminate(deadline=15) == 0
+        job = await job_status(es_client, job_id, "suspended")
+        assert job is not None, "a running job must end suspended on SIGTERM"
+        assert (await get_source(es_client, CONNECTORS, "c1"))["last_sync_status"] == "suspended"
+        assert "Traceback" not in service.text
+    finally:
+        await service.ensure_stopped()
+
+
+async def test_cron_schedule_creates_one_job_per_due_time_across_processes(es_standin, es_client, tmp_path):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(3))
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"], idling=0.1)
+    first = await ServiceProcess(config, tmp_path / "a.log").start()
+    second = await ServiceProcess(config, tmp_path / "b.log").start()
+    try:
+        await create_and_configure(es_client, "c1", docs_file)
+        # Quartz, as Kibana writes it: every 2 seconds
+        await es_client.connector.update_scheduling(
+            connector_id="c1",
+            scheduling={
+                "full": {"enabled": True, "interval": "*/2 * * * * ?"},
+                "incremental": {"enabled": False, "interval": "0 0 0 * * ?"},
+                "access_control": {"enabled": False, "interval": "0 0 0 * * ?"},
+            },
+        )
+        pattern = r"created a scheduled full sync due at (\S+)"
+
+        def due_times():
+            return re.findall(pattern, first.text) + re.findall(pattern, second.text)
+
+        await until(lambda: len(set(due_times())) >= 3, deadline=30, what="three scheduled due times")
+        await es_client.connector.update_scheduling(
+            connector_id="c1", scheduling={"full": {"enabled": False, "interval": "*/2 * * * * ?"}}
+        )
+        assert await first.terminate() == 0 and await second.terminate() == 0
+        counts = Counter(due_times())
+        assert set(counts.values()) == {1}, counts  # never two jobs for one due time
+        for due in counts:  # every due time is a fire time of the Quartz expression
+            assert int(due[17:19]) % 2 == 0 and due.endswith(".000Z"), due
+        await es_client.indices.refresh(index=JOBS)
+        scheduled = (
+            await es_client.search(index=JOBS, size=100, query={"term": {"trigger_method": "scheduled"}})
+        )["hits"]["hits"]
+        assert len(scheduled) == len(counts)
+    finally:
+        await first.ensure_stopped()
+        await second.ensure_stopped()
+
+
+async def test_cli_connector_create_list_and_one_shot_sync(es_standin, es_client, tmp_path):
+    import asyncio
+    import os
+    import sys
+
+    from connectors.configuration import merge_configuration
+    from tests.framework.e2e_support import REPO
+    from tests.framework.fake_source import FakeDataSource
+
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(5))
+    config = write_config(tmp_path / "config.yml", es_standin.url, ["cli1"])
+
+    async def cli(*argv):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "connectors", *argv, "-c", str(config),
+            cwd=str(REPO), env=dict(os.environ, PYTHONPATH=str(REPO)),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = await cli(
+        "connector", "create", "--id", "cli1", "--service-type", "fake", "--index-name", "search-cli"
+    )
+    assert code == 0, err
+    assert "created connector cli1" in out and "connector_id: cli1" in out
+    doc = await get_source(es_client, CONNECTORS, "cli1")
+    assert (doc["service_type"], doc["index_name"], doc["status"]) == ("fake", "search-cli", "created")
+
+    code, out, err = await cli("sync", "--connector-id", "cli1")
+    assert code == 1 and "not configured yet" in err and "Traceback" not in err
+
+    schema = merge_configuration(FakeDataSource.get_default_configuration(), {})
+    schema["docs_file"]["value"] = str(docs_file)
+    await es_client.connector.update_configuration(connector_id="cli1", configuration=schema)
+    code, out, err = await cli("sync", "--connector-id", "cli1", "--timeout", "60")
+    assert code == 0, err
+    assert ": completed; indexed_document_count=5" in out
+    assert await ids_in(es_client, "search-cli") == {f"doc-{i}" for i in range(5)}
+
+    code, out, err = await cli("connector", "list")
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("cli1"))
+    assert "fake" in row and "search-cli" in row and "completed" in row
