@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from elasticsearch import ApiError, AuthenticationException, TransportError
+from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 from connectors.ui import es_errors
 from connectors.ui.render import SESSION, TEMPLATES, make_environment, render
@@ -17,6 +19,8 @@ from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
 
 logger = logging.getLogger("connectors.ui")
+# The client marks the Connector APIs as beta; the UI relies on them on purpose.
+warnings.filterwarnings("ignore", category=GeneralAvailabilityWarning)
 
 HERE = Path(__file__).parent
 SETTINGS = web.AppKey("settings", UiSettings)

@@ -10,6 +10,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from connectors.ui.sync_rules import POLICIES, RULES
+
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SESSION = web.RequestKey("session", object)  # the signed-in Session, or None
 
@@ -132,6 +134,8 @@ def make_environment(folder: Path) -> jinja2.Environment:
             "JOB_TYPES": JOB_TYPES,
             "TRIGGERS": TRIGGERS,
             "ACTIVE_JOB_STATUSES": ACTIVE_JOB_STATUSES,
+            "policies": POLICIES,
+            "rule_kinds": RULES,
         }
     )
     return env
