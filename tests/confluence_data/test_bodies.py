@@ -72,9 +72,13 @@ def test_tokens_are_unique_across_the_site(cloud_site):
         r"[\u0600-\u06ff]",  # Arabic
     ],
 )
-def test_bodies_use_the_confluence_constructs(cloud_site, pattern):
-    bodies = [cloud_site.body_of(item) for item in rich_items(cloud_site)]
-    assert any(re.search(pattern, body, re.S) for body in bodies), pattern
+def test_bodies_use_the_confluence_constructs(cloud_bodies, pattern):
+    assert any(re.search(pattern, body, re.S) for body in cloud_bodies), pattern
+
+
+@pytest.fixture(scope="module")
+def cloud_bodies(cloud_site):
+    return [cloud_site.body_of(item) for item in rich_items(cloud_site)]
 
 
 def test_data_center_bodies_link_users_by_userkey(dc_site):

@@ -284,3 +284,20 @@ def test_attachment_sizes_follow_the_kind_limits(fresh_site):
         m.add_attachment(site, page.id, file_name="big.docx", size=size_limits("docx")[1] + 1)
     with pytest.raises(m.MutationError, match="size"):
         m.add_attachment(site, page.id, file_name="x.txt", size=True)
+
+
+def test_nesting_groups_is_data_center_only_and_refuses_cycles(fresh_site):
+    site = fresh_site
+    bob = site.user_by_username("bob")
+    page = by_title(site, "Engineering Leads")
+    if site.is_cloud:
+        with pytest.raises(m.MutationError, match="only on Confluence Data Center"):
+            m.apply_mutation(site, {"op": "add_subgroup", "group": "engineering", "subgroup": "hr"})
+        return
+    assert not can_view(site, bob, page)
+    m.apply_mutation(site, {"op": "add_subgroup", "group": "engineering", "subgroup": "hr"})
+    assert can_view(site, bob, page)  # bob is in hr, now nested in engineering
+    with pytest.raises(m.MutationError, match="cycle"):
+        m.apply_mutation(site, {"op": "add_subgroup", "group": "developers", "subgroup": "engineering"})
+    m.apply_mutation(site, {"op": "remove_subgroup", "group": "engineering", "subgroup": "hr"})
+    assert not can_view(site, bob, page)

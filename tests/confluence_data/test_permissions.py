@@ -157,3 +157,17 @@ def test_expected_counts_for_a_space_list(site):
     assert only["total"] == eng["total"] + pub["total"] < every["total"]
     with pytest.raises(KeyError, match="NOPE"):
         expected_counts(site, admin, space_keys=["ENG", "NOPE"])
+
+
+def test_data_center_nested_group_members_inherit_access(dc_site, cloud_site):
+    engineering = dc_site.group_by_name("engineering")
+    developers = dc_site.group_by_name("developers")
+    assert engineering.member_groups == [developers.id]
+    dev = dc_site.user(developers.members[0])
+    assert dev.id not in engineering.members
+    assert dev.id in dc_site.group_member_ids(engineering.id)
+    assert engineering.id in dc_site.groups_of(dev.id)
+    assert dc_site.direct_groups_of(dev.id) == dc_site.groups_of(dev.id) - {engineering.id}
+    assert can_view(dc_site, dev, by_title(dc_site, "Leads Hiring Budget"))
+    assert cloud_site.group_by_name("developers") is None
+    assert all(not g.member_groups for g in cloud_site.groups.values())
