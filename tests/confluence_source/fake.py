@@ -55,16 +55,17 @@ class FakeConfluence:
     routes: dict[str, Any] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     origin: str = ""
+    ssl_context: Any = None  # an ssl.SSLContext to serve https
 
     async def __aenter__(self) -> FakeConfluence:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
-        self.origin = f"http://127.0.0.1:{port}"
+        self.origin = f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -1,0 +1,131 @@
+"""Attachment text extraction per file type, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+
+import pytest
+
+from connectors.sources.confluence.extraction import (
+    TextExtractor,
+    UnsupportedFileType,
+    decode_text,
+    extract_text,
+    kind_of,
+)
+
+
+def make_pdf(text: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+def make_docx(text: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph(text)
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "cell a", "cell b"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def make_xlsx(text: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Budget"
+    sheet.append(["item", "cost"])
+    sheet.append([text, 42])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def make_pptx(text: str) -> bytes:
+    from pptx import Presentation
+
+    presentation = Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+    slide.shapes.title.text = text
+    out = io.BytesIO()
+    presentation.save(out)
+    return out.getvalue()
+
+
+CASES = {
+    "report.pdf": ("application/pdf", make_pdf),
+    "notes.docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", make_docx),
+    "budget.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", make_xlsx),
+    "deck.pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", make_pptx),
+    "page.html": (
+        "text/html",
+        lambda t: f"<html><script>x()</script><body><p>{t}</p></body></html>".encode(),
+    ),
+    "readme.txt": ("text/plain", lambda t: t.encode("utf-8")),
+}
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_extracts_each_type(filename):
+    media_type, make = CASES[filename]
+    text = extract_text(make("quarterly zebra forecast"), filename, media_type)
+    assert "quarterly zebra forecast" in text
+    assert "x()" not in text
+
+
+def test_docx_tables_and_xlsx_rows_are_kept():
+    assert "cell a | cell b" in extract_text(make_docx("t"), "a.docx", None)
+    assert "Budget" in extract_text(make_xlsx("pens"), "b.xlsx", None) and "pens | 42" in extract_text(
+        make_xlsx("pens"), "b.xlsx", None
+    )
+
+
+def test_text_decoding():
+    assert decode_text("café".encode()) == "café"
+    assert decode_text("\ufeffbom".encode()) == "bom"
+    assert decode_text("hi".encode("utf-16")) == "hi"
+    assert decode_text("caf\xe9".encode("cp1252")) == "café"
+
+
+def test_unsupported_and_damaged():
+    assert kind_of("photo.png", "image/png") is None
+    with pytest.raises(UnsupportedFileType):
+        extract_text(b"\x89PNG", "photo.png", "image/png")
+    with pytest.raises(Exception):  # noqa: B017 - any parser error; the data source records it
+        extract_text(b"not a pdf", "broken.pdf", "application/pdf")
+
+
+async def test_extractor_runs_off_the_event_loop():
+    loop_thread = threading.get_ident()
+    seen = {}
+
+    extractor = TextExtractor(workers=2)
+    import connectors.sources.confluence.extraction as extraction
+
+    original = extraction._EXTRACTORS["text"]
+
+    def spy(data):
+        seen["thread"] = threading.get_ident()
+        return original(data)
+
+    extraction._EXTRACTORS["text"] = spy
+    try:
+        results = await asyncio.gather(
+            *(extractor.extract(b"hello", "a.txt", "text/plain") for _ in range(5))
+        )
+    finally:
+        extraction._EXTRACTORS["text"] = original
+        extractor.close()
+    assert results == ["hello"] * 5
+    assert seen["thread"] != loop_thread
