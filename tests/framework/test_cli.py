@@ -170,3 +170,18 @@ def test_unreachable_elasticsearch_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_ui_command_calls_run_ui_with_config_host_and_port(tmp_path, monkeypatch):
+    import connectors.ui
+
+    calls = []
+    monkeypatch.setattr(
+        connectors.ui, "run_ui", lambda config, host, port: calls.append((config, host, port))
+    )
+    path = write(tmp_path, "ui:\n  host: 127.0.0.2\n  port: 8111\n")
+    assert main(["ui", "-c", str(path)]) == 0
+    assert calls[-1][1:] == ("127.0.0.2", 8111)
+    assert calls[-1][0]["ui"]["port"] == 8111
+    assert main(["ui", "-c", str(path), "--host", "0.0.0.0", "--port", "9000"]) == 0
+    assert calls[-1][1:] == ("0.0.0.0", 9000)
