@@ -128,3 +128,15 @@ def test_cache_is_bounded():
         cache.put(("k", i), b"x" * 200)
     assert cache.used <= 1000
     assert cache.get(("k", 49)) is not None and cache.get(("k", 0)) is None
+
+
+def test_a_download_in_progress_keeps_the_version_it_started_with(cloud_site):
+    import copy
+
+    att = copy.copy(first_of_kind(cloud_site, "txt", big=True))
+    chunks = files.iter_attachment_bytes(att, chunk_size=1 << 20)
+    first = next(chunks)
+    original_size = att.file_size
+    att.file_size += 5000  # a re-upload changes the live object mid-download
+    att.seed += 1
+    assert len(first) + sum(len(c) for c in chunks) == original_size
