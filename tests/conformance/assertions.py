@@ -109,9 +109,10 @@ def is_regex(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 2 and value.startswith("/") and value.endswith("/")
 
 
-def regex_matches(pattern: str, actual: Any) -> bool:
+def regex_matches(pattern: str, actual: Any, *, verbose: bool = True) -> bool:
+    """``match`` regexes ignore whitespace and comments (Java's COMMENTS flag); ``catch`` ones don't."""
     text = actual if isinstance(actual, str) else _text(actual)
-    return re.search(pattern.strip()[1:-1], text, re.VERBOSE) is not None
+    return re.search(pattern.strip()[1:-1], text, re.VERBOSE if verbose else 0) is not None
 
 
 def values_equal(expected: Any, actual: Any) -> bool:

@@ -110,3 +110,13 @@ def test_skip_list_requires_reasons(tmp_path):
     path.write_text("skip:\n  a::b: ''\n")
     with pytest.raises(ListFormatError, match="needs a reason"):
         read_skips(path)
+
+
+def test_catch_regexes_keep_whitespace_but_match_regexes_ignore_it():
+    from .assertions import regex_matches
+
+    assert regex_matches(
+        "/cannot be negative, found \\[-5\\]/", "[size] cannot be negative, found [-5]", verbose=False
+    )
+    assert not regex_matches("/cannot be negative/", "cannotbenegative", verbose=False)
+    assert regex_matches("/cannot be negative/", "cannotbenegative")  # COMMENTS flag, as in Java
