@@ -29,10 +29,20 @@ async def build_client(config: dict):
     return create_client(config.get("elasticsearch") or {})
 
 
-async def wait_for_elasticsearch(client, deadline: float) -> None:
+async def wait_for_elasticsearch(client, deadline: float, stop: asyncio.Event, logger) -> bool:
+    """Wait for Elasticsearch to answer; ``False`` if asked to stop first."""
     from connectors.es.client import wait_for_es
 
-    await wait_for_es(client, deadline)
+    waiting = asyncio.create_task(wait_for_es(client, deadline, logger=logger))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not waiting.done():
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        return False
+    waiting.result()  # raises ElasticsearchUnavailable at the deadline
+    return True
 
 
 class ConnectorService:
@@ -65,8 +75,10 @@ class ConnectorService:
         client = self._client or await build_client(self.config)
         installed = self._install_signals() if install_signals else []
         try:
-            if self._owns_client:
-                await wait_for_elasticsearch(client, ES_WAIT_TIMEOUT)
+            if self._owns_client and not await wait_for_elasticsearch(
+                client, ES_WAIT_TIMEOUT, self.stop_event, self.logger
+            ):
+                return
             self.ctx = ServiceContext.from_config(self.config, client, self.plumbing)
             self.services = [
                 SchedulingService(self.ctx, self.stop_event),

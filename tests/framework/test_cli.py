@@ -185,3 +185,28 @@ def test_ui_command_calls_run_ui_with_config_host_and_port(tmp_path, monkeypatch
     assert calls[-1][0]["ui"]["port"] == 8111
     assert main(["ui", "-c", str(path), "--host", "0.0.0.0", "--port", "9000"]) == 0
     assert calls[-1][1:] == ("0.0.0.0", 9000)
+
+
+def test_run_stops_promptly_on_sigterm_while_waiting_for_elasticsearch(tmp_path):
+    import signal
+    import time
+
+    path = write(tmp_path, "elasticsearch:\n  host: http://127.0.0.1:9\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connectors", "run", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while "not reachable yet" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        assert "not reachable yet" in line
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0
+        assert "Traceback" not in err
+    finally:
+        proc.kill()
