@@ -12,6 +12,7 @@ key looks secret, as a last line of defence.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -28,6 +29,26 @@ _SECRET_PAIR = re.compile(
     re.IGNORECASE,
 )
 CONTEXT_KEYS = ("connector_id", "job_id", "job_type", "service_type", "index_name")
+# ids of the job/connector the current asyncio task works for; tasks created inside inherit them,
+# so lines logged by the sink or the source carry the same ids as the runner's own lines
+_TASK_CONTEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "connectors_log_context", default=None
+)
+
+
+def set_task_context(**context: Any) -> None:
+    """Stamp every record logged from this task (and tasks it creates) with ``context``."""
+    merged = dict(_TASK_CONTEXT.get() or {})
+    merged.update({k: v for k, v in context.items() if v is not None})
+    _TASK_CONTEXT.set(merged)
+
+
+class TaskContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_TASK_CONTEXT.get() or {}).items():
+            if getattr(record, key, None) is None:
+                setattr(record, key, value)
+        return True
 
 
 def redact(value: Any) -> Any:
@@ -85,6 +106,7 @@ def configure_logging(level: str | int = "INFO", json_lines: bool = False, strea
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._connectors_handler = True  # type: ignore[attr-defined]
+    handler.addFilter(TaskContextFilter())
     handler.setFormatter(KeyValueFormatter(json_lines=json_lines))
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)

@@ -24,7 +24,7 @@ from elasticsearch import NotFoundError
 
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConnectorError, SyncError
-from connectors.logger import get_logger
+from connectors.logger import get_logger, set_task_context
 from connectors.protocol import (
     ACCESS_CONTROL_INDEX_PREFIX,
     ConnectorStore,
@@ -124,6 +124,7 @@ class SyncJobRunner:
     # -- the job -------------------------------------------------------------------------
     async def run(self) -> JobStatus | None:
         """Run the job to its end; ``None`` if another process claimed it first."""
+        set_task_context(**self.logger.extra)
         connector = await self.connectors.get(self.job.connector_id) if self.job.connector_id else None
         cursor = connector.sync_cursor if connector is not None else None
         try:

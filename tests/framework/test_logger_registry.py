@@ -102,3 +102,22 @@ def test_check_all_reports_each_failure():
     problems = registry.check_all()
     assert len(problems) == 2
     assert problems[0].startswith("sources.a:") and problems[1].startswith("sources.b:")
+
+
+async def test_task_context_reaches_other_loggers(stream):
+    import asyncio
+
+    from connectors.logger import set_task_context
+
+    async def job():
+        set_task_context(connector_id="c7", job_id="j7")
+        await asyncio.create_task(inner())
+
+    async def inner():
+        logging.getLogger("connectors.es.sink").info("bulk sent")
+
+    await asyncio.create_task(job())
+    logging.getLogger("connectors.es.sink").info("outside")
+    lines = stream.getvalue().splitlines()
+    assert "connector_id=c7" in lines[0] and "job_id=j7" in lines[0]
+    assert "job_id" not in lines[1]
