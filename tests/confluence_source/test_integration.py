@@ -54,9 +54,11 @@ async def sync(source, filtering=None, *, close=True):
     try:
         async for doc, lazy in source.get_docs(filtering):
             assert doc["_id"] not in docs
-            docs[doc["_id"]] = doc
-            if lazy is not None:
+            if lazy is not None and doc["type"] != "attachment":
+                doc = {**doc, **await lazy(doit=True)}  # the lazy body conversion, as the sink runs it
+            elif lazy is not None:
                 lazies[doc["_id"]] = lazy
+            docs[doc["_id"]] = doc
     finally:
         if close:
             await source.close()

@@ -240,7 +240,7 @@ class ConfluenceDataSource(BaseDataSource):
             async for item in self._guarded(f"{kind}s of space {key}", stream):
                 if not scope.in_date_window(item):
                     continue
-                yield await self._content_doc(item), None
+                yield self._content_pair(item)
                 emitted += 1
         for kind in ("attachment", "comment"):
             wanted = {ctype for (k, ctype), toggle in _CHILD_TOGGLES.items() if k == kind and s.on(toggle)}
@@ -281,12 +281,25 @@ class ConfluenceDataSource(BaseDataSource):
                 allowed[ctype] = ids
         return allowed
 
-    async def _content_doc(self, item: dict) -> dict:
-        storage = ((item.get("body") or {}).get("storage") or {}).get("value")
-        text = await self._to_text(storage)
-        return D.content_document(
-            item, self.client.base_url, body=text, labels_on=self.settings.on("index_labels")
+    def _content_pair(self, item: dict) -> tuple[dict, Any]:
+        """A page, blog post, comment or folder and the lazy conversion of its body.
+
+        The storage-format body came with the listing; turning it into text is deferred to the
+        lazy download, which the sink calls only for new or changed documents, so a resync of
+        unchanged content costs no parsing. (Basic sync rules therefore see ``body`` empty.)
+        """
+        doc = D.content_document(
+            item, self.client.base_url, body="", labels_on=self.settings.on("index_labels")
         )
+        storage = ((item.get("body") or {}).get("storage") or {}).get("value")
+        if not storage:
+            return doc, None
+        return doc, functools.partial(self._convert_body, doc["_id"], doc["_timestamp"], storage)
+
+    async def _convert_body(self, doc_id, doc_timestamp, storage, doit=True, timestamp=None, **_):
+        if not doit:
+            return None
+        return {"_id": doc_id, "_timestamp": doc_timestamp, "body": await self._to_text(storage)}
 
     async def _to_text(self, storage: str | None) -> str:
         if not storage:
@@ -299,7 +312,7 @@ class ConfluenceDataSource(BaseDataSource):
     async def _child_pair(self, item: dict) -> tuple[dict, Any] | None:
         """The document (and lazy download, for attachments) of a comment or attachment."""
         if item.get("type") == "comment":
-            return await self._content_doc(item), None
+            return self._content_pair(item)
         doc = D.content_document(
             item, self.client.base_url, body="", labels_on=self.settings.on("index_labels")
         )
@@ -367,7 +380,7 @@ class ConfluenceDataSource(BaseDataSource):
                         yield D.space_document(space, self.client.base_url), None
                 if kind in _KIND_TOGGLES:
                     if s.on(_KIND_TOGGLES[kind]) and self._first_time(seen, kind, item):
-                        yield await self._content_doc(item), None
+                        yield self._content_pair(item)
                     if kind in ("page", "blogpost"):
                         async for pair in self._children_of(item, seen):
                             yield pair
