@@ -93,11 +93,11 @@ def _load(args) -> dict:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_run(args) -> int:
-    from connectors.registry import SourceRegistry
+    from connectors.registry import config_problems
     from connectors.services import run_service
 
     config = _load(args)
-    problems = SourceRegistry(config.get("sources")).check_all()
+    problems = config_problems(config)
     if problems:
         raise ConfigurationError(problems)
     return run_service(config)
@@ -115,10 +115,10 @@ def cmd_ui(args) -> int:
 
 
 def cmd_validate_config(args) -> int:
-    from connectors.registry import SourceRegistry
+    from connectors.registry import config_problems
 
     config = _load(args)
-    problems = SourceRegistry(config.get("sources")).check_all()
+    problems = config_problems(config)
     if problems:
         raise ConfigurationError(problems)
     connectors = config.get("connectors") or []

@@ -73,3 +73,17 @@ class SourceRegistry:
             except ConfigurationError as exc:
                 problems.extend(exc.messages)
         return problems
+
+
+def config_problems(config: Mapping) -> list[str]:
+    """Problems the schema cannot see: unloadable sources, connectors of an unknown service type."""
+    registry = SourceRegistry(config.get("sources") or {})
+    problems = registry.check_all()
+    for index, item in enumerate(config.get("connectors") or []):
+        service_type = item.get("service_type")
+        if service_type and service_type not in registry:
+            known = ", ".join(registry.service_types) or "none"
+            problems.append(
+                f"connectors[{index}].service_type: {service_type!r} is not one of the configured sources ({known})"
+            )
+    return problems

@@ -91,6 +91,16 @@ def test_every_command_takes_a_config_option():
             """,
             ["sources.fake", "not a BaseDataSource subclass"],
         ),
+        (
+            """
+            connectors:
+              - connector_id: c1
+                service_type: jira
+            sources:
+              fake: "tests.framework.fake_source:FakeDataSource"
+            """,
+            ["connectors[0].service_type: 'jira' is not one of the configured sources"],
+        ),
     ],
 )
 def test_bad_config_one_line_per_problem_exit_2(tmp_path, capsys, text, expected):
