@@ -153,8 +153,11 @@ class SyncJobRunner:
             if self._stop_reason is StopReason.LOST:
                 error = "the job was finished or removed by another process while running"
         except Exception as exc:  # every failure ends the job with a readable error
-            status, error = JobStatus.ERROR, error_message(exc)
-            self.logger.error(f"sync failed: {error}", exc_info=not isinstance(exc, ConnectorError))
+            if self._stop_reason is not None and self._stop_reason is not StopReason.LOST:
+                status = STOP_STATUS[self._stop_reason]  # an error caused by stopping (e.g. SyncCanceled)
+            else:
+                status, error = JobStatus.ERROR, error_message(exc)
+                self.logger.error(f"sync failed: {error}", exc_info=not isinstance(exc, ConnectorError))
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
@@ -171,7 +174,11 @@ class SyncJobRunner:
             self.logger.error(f"could not write the job's final status {status.value}: {error_message(exc)}")
         final = written.status if written is not None else None
         if final is None:
-            current = await self.jobs.get(self.job.id)
+            try:
+                current = await self.jobs.get(self.job.id)
+            except Exception as exc:
+                self.logger.error(f"could not read the job back: {error_message(exc)}")
+                current = None
             final = current.status if current is not None else None
             error = current.error if current is not None else error
         else:

@@ -244,3 +244,27 @@ async def test_progress_lines_during_a_long_sync(harness, es):
     assert len(lines) >= 2  # periodic lines plus the final one
     assert f"job_id={job.id}" in lines[-1] and "connector_id=c1" in lines[-1]
     assert "seen=60 indexed=60 skipped=0 deleted=0 docs/s=" in lines[-1]
+
+
+async def test_error_raised_by_stopping_still_ends_canceled(harness, es, monkeypatch):
+    from connectors.errors import SyncCanceled
+
+    await harness.connector(docs=make_docs(500))
+    fake_source.MEMORY["c1"]["delay"] = 0.01
+    original_put = FakeSink.put
+
+    async def put_converting_cancellation(self, doc, lazy_download=None, op="index"):
+        try:
+            await asyncio.sleep(0)
+            await original_put(self, doc, lazy_download, op)
+        except asyncio.CancelledError:
+            raise SyncCanceled("the sync was canceled") from None
+
+    monkeypatch.setattr(FakeSink, "put", put_converting_cancellation)
+    job = await harness.job()
+    runner = harness.runner(job)
+    task = asyncio.create_task(runner.run())
+    await wait_until(lambda: runner.progress.seen >= 3)
+    await es.connector.sync_job_cancel(connector_sync_job_id=job.id)
+    assert await asyncio.wait_for(task, 5) is JobStatus.CANCELED
+    assert es.source(JOBS, job.id)["error"] is None
