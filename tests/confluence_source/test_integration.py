@@ -145,6 +145,7 @@ async def test_transient_faults_and_throttling_are_absorbed(confluence_cloud):
             {"path": ".*/content/search", "count": 2, "status": 503, "retry_after": 0},
             {"path": ".*/content/search", "count": 2, "status": 429, "retry_after": 0},
             {"path": ".*/content/search", "count": 1, "fault": "reset"},
+            {"path": ".*/content/search", "count": 1, "fault": "truncate"},
         ]
         async with session.post(mock.url + "/__admin/faults", json={"rules": rules}) as response:
             assert response.status == 200, await response.text()
