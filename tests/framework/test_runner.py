@@ -250,12 +250,11 @@ async def test_error_raised_by_stopping_still_ends_canceled(harness, es, monkeyp
     from connectors.errors import SyncCanceled
 
     await harness.connector(docs=make_docs(500))
-    fake_source.MEMORY["c1"]["delay"] = 0.01
     original_put = FakeSink.put
 
     async def put_converting_cancellation(self, doc, lazy_download=None, op="index"):
         try:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.01)  # a slow Elasticsearch: cancellation lands here
             await original_put(self, doc, lazy_download, op)
         except asyncio.CancelledError:
             raise SyncCanceled("the sync was canceled") from None
