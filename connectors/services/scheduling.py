@@ -23,7 +23,7 @@ from connectors.protocol.constants import SCHEDULED_AT_FIELD
 from connectors.protocol.timeutil import iso, utcnow
 from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
-from connectors.services.quartz import InvalidSchedule, due_time
+from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.sync.runner import error_message
 
 MIN_CATCH_UP = 60.0
@@ -115,7 +115,12 @@ class SchedulingService(PeriodicService):
                 await source.close()
             return
         try:
-            if doc.status is not ConnectorStatus.CONNECTED or doc.source.get("error"):
+            problem = self._schedule_problem(doc, source_cls)
+            if problem is not None:
+                if doc.status is not ConnectorStatus.ERROR or doc.source.get("error") != problem:
+                    log.error(problem)
+                    await self.ctx.connectors.set_error(connector_id, problem)
+            elif doc.status is not ConnectorStatus.CONNECTED or doc.source.get("error"):
                 await self.ctx.connectors.set_connected(connector_id)
                 log.info("configuration valid and source reachable: connected")
             await self.filtering.check(doc, source, log)
@@ -143,6 +148,18 @@ class SchedulingService(PeriodicService):
         await self.ctx.connectors.fill_new_connector(
             doc, configuration, source_features(source_cls), service_type
         )
+
+    def _schedule_problem(self, doc: ConnectorDoc, source_cls) -> str | None:
+        """The first enabled schedule that cannot be evaluated, as a message for the connector."""
+        for job_type in self._schedulable(doc, source_cls):
+            enabled, interval = doc.schedule(job_type)
+            if not enabled:
+                continue
+            try:
+                QuartzSchedule(interval)
+            except InvalidSchedule as exc:
+                return f"invalid {job_type.value} sync schedule: {exc}"
+        return None
 
     @staticmethod
     def _schedulable(doc: ConnectorDoc, source_cls) -> list[JobType]:
@@ -174,12 +191,8 @@ class SchedulingService(PeriodicService):
             return doc
         try:
             due = due_time(interval, utcnow(), doc.last_scheduled_at(job_type), self.catch_up)
-        except InvalidSchedule as exc:
-            message = f"invalid {job_type.value} sync schedule: {exc}"
-            if doc.source.get("error") != message:
-                log.error(message)
-                await self.ctx.connectors.set_error(doc.id, message)
-            return doc
+        except InvalidSchedule:
+            return doc  # reported on the connector by _schedule_problem
         if due is None:
             return doc
         try:

@@ -167,6 +167,17 @@ async def test_disabled_or_invalid_schedule(es, settings, harness, scheduler):
     doc = es.source(CONNECTORS, "c1")
     assert doc["status"] == "error"
     assert "invalid full sync schedule" in doc["error"] and "expected 6 or 7 fields" in doc["error"]
+    seq = es.docs[CONNECTORS]["c1"]["_seq_no"]
+    scheduler._last_check_in.clear()
+    await scheduler.tick()  # still invalid: no flapping error → connected → error
+    doc = es.source(CONNECTORS, "c1")
+    assert doc["status"] == "error" and "invalid full sync schedule" in doc["error"]
+    assert es.docs[CONNECTORS]["c1"]["_seq_no"] == seq + 1  # only the check-in wrote
+    es._write(
+        CONNECTORS, "c1", {"scheduling": {"full": {"enabled": True, "interval": "0 0 0 * * ?"}}}, merge=True
+    )
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "connected"
 
 
 async def test_missing_connector_is_logged_not_fatal(scheduler, es):
