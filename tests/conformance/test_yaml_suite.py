@@ -20,6 +20,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::elasticsearch.exceptions.Genera
 TESTS = discover()
 LISTS = load()
 RECORDING = bool(os.environ.get("CONFORMANCE_RECORD"))
+# The stand-in is a stack deployment; CONFORMANCE_DEPLOYMENT=serverless runs the serverless files instead.
+SERVERLESS = os.environ.get("CONFORMANCE_DEPLOYMENT", "stack") == "serverless"
 _deployment: dict[str, Deployment] = {}
 
 
@@ -32,7 +34,9 @@ def _standin():
 async def _deployment_of(client) -> Deployment:
     if "d" not in _deployment:
         info = await client.info()
-        _deployment["d"] = Deployment(version=parse_version(info.body["version"]["number"]))
+        _deployment["d"] = Deployment(
+            version=parse_version(info.body["version"]["number"]), serverless=SERVERLESS
+        )
     return _deployment["d"]
 
 
