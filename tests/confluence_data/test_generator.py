@@ -232,3 +232,19 @@ def test_identical_across_processes_with_different_hash_seeds():
         assert done.returncode == 0, done.stderr
         digests.add(done.stdout.strip())
     assert len(digests) == 1
+
+
+def test_some_titles_and_file_names_are_tricky(cloud_site):
+    from urllib.parse import quote
+
+    titles = [p.title for p in cloud_site.iter_contents("page")]
+    names = [a.file_name for a in cloud_site.iter_contents("attachment")]
+    assert any("/" in t and "?" in t and "#" in t for t in titles)
+    assert any('"' in t for t in titles) and any("日本語" in t for t in titles)
+    assert any("&" in n and "é" in n for n in names) and any("#" in n and "%" in n for n in names)
+    assert any(quote(n) != n for n in names)
+    # they stay unique per space and keep their real extension
+    for space in cloud_site.spaces:
+        page_titles = [cloud_site.content(c).title for c in cloud_site.space_content_ids(space, "page")]
+        assert len(page_titles) == len(set(page_titles))
+    assert all(n.rsplit(".", 1)[-1] in files.KINDS for n in names)
