@@ -278,3 +278,19 @@ async def test_bad_request_bodies_get_clear_errors(es):
             "PUT", "/_connector//_error", headers={"content-type": "application/json"}, body={}
         )
     assert "[connector_id] cannot be [null]" in err.value.body["error"]["reason"]
+
+
+async def test_unknown_query_parameters_are_refused(es):
+    await es.connector.put(connector_id="c1", index_name="search-a")
+    with pytest.raises(BadRequestError) as err:
+        await es.perform_request(
+            "GET", "/_connector/c1", params={"bogus": "1"}, headers={"accept": "application/json"}
+        )
+    assert (
+        err.value.body["error"]["reason"]
+        == "request [/_connector/c1] contains unrecognized parameter: [bogus]"
+    )
+    filtered = await es.perform_request(
+        "GET", "/_connector/c1", params={"filter_path": "id,status"}, headers={"accept": "application/json"}
+    )
+    assert filtered.body == {"id": "c1", "status": "created"}

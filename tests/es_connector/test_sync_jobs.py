@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from elasticsearch import BadRequestError, NotFoundError
 
-from fixtures.elasticsearch.connector_mappings import SYNC_JOBS_ALIAS
-
 pytestmark = pytest.mark.filterwarnings("ignore::elasticsearch.exceptions.GeneralAvailabilityWarning")
 
 
@@ -146,18 +144,6 @@ async def test_delete_job_and_delete_connector_with_jobs(es, connector):
     await _job(es)
     await es.connector.delete(connector_id="c1", delete_sync_jobs=True)
     assert (await es.connector.sync_job_list(connector_id="c1")).body["count"] == 0
-
-
-async def test_direct_write_with_seq_no_is_respected(es, connector, api):
-    """A framework that completes a job by writing the index directly (CAS) is not overwritten."""
-    job_id = await _job(es)
-    jobs_index = api.jobs.index
-    stored = await jobs_index.get(job_id)
-    await jobs_index.write(job_id, {**stored.source, "status": "completed"}, expect=stored)
-    assert (await es.connector.sync_job_get(connector_sync_job_id=job_id)).body["status"] == "completed"
-    with pytest.raises(BadRequestError):  # completed is final: the API sees the direct write
-        await es.connector.sync_job_cancel(connector_sync_job_id=job_id)
-    assert jobs_index.alias == SYNC_JOBS_ALIAS
 
 
 async def test_secrets_roundtrip(es):
