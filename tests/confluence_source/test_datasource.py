@@ -235,6 +235,13 @@ async def test_max_docs_per_space(fake):
     assert len(eng) == 3 and "page-600" in docs
 
 
+async def test_max_docs_counts_only_documents_inside_the_date_window(fake):
+    site.install(fake, cloud=True)
+    docs, _ = await collect(make_source(fake, created_after="2024-01-01", max_num_of_docs_from_each_space=3))
+    eng = sorted(d for d, doc in docs.items() if doc["space_key"] == "ENG" and doc["type"] != "space")
+    assert eng == ["page-100", "page-101", "page-103"]  # page-102 (created 2023) does not use up the budget
+
+
 async def test_date_windows(fake):
     seen = site.install(fake, cloud=True)
     docs, _ = await collect(make_source(fake, created_after="2024-02-01"))

@@ -234,12 +234,15 @@ class ConfluenceDataSource(BaseDataSource):
             stream = self.api.search(
                 scope.cql(key, kind),
                 expand=expand_for(kind, labels=s.on("index_labels")),
-                max_items=remaining(),
+                # ask for no more than the budget, unless the exact date check may drop some
+                max_items=None if scope.has_date_window() else remaining(),
                 what=f"{kind}s",
             )
             async for item in self._guarded(f"{kind}s of space {key}", stream):
                 if not scope.in_date_window(item):
                     continue
+                if remaining() is not None and remaining() <= 0:
+                    return
                 yield self._content_pair(item)
                 emitted += 1
         for kind in ("attachment", "comment"):

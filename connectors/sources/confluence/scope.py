@@ -74,10 +74,14 @@ class Scope:
         return out
 
     # -- exact checks ----------------------------------------------------------------------
+    def has_date_window(self) -> bool:
+        s = self.settings
+        return bool(s.created_after or s.created_before or s.modified_after or s.modified_before)
+
     def in_date_window(self, item: dict) -> bool:
         """Whether a v1 content object's created/modified times are inside the configured window."""
         s = self.settings
-        if not (s.created_after or s.created_before or s.modified_after or s.modified_before):
+        if not self.has_date_window():
             return True
         history = item.get("history") or {}
         created = _parse(history.get("createdDate"))
