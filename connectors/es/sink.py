@@ -113,6 +113,7 @@ class ContentSink:
         if self._state != "new":
             raise RuntimeError("ContentSink.start() can be called once")
         self._state = "running"
+        await self._check_pipeline()
         if full:
             self._existing = await self._load_existing()
             self.stats.existing_document_count = len(self._existing)
@@ -209,6 +210,21 @@ class ContentSink:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _check_pipeline(self) -> None:
+        """Fail at once, clearly, if the ingest pipeline is missing (else every document fails)."""
+        if not self.pipeline_name:
+            return
+        try:
+            await self.client.ingest.get_pipeline(id=self.pipeline_name)
+        except NotFoundError:
+            self._state = "failed"
+            raise SyncError(
+                f"the ingest pipeline '{self.pipeline_name}' of index {self.index_name} does not exist in "
+                "Elasticsearch: create it, or change the connector's pipeline settings"
+            ) from None
+        except Exception as exc:  # cannot tell (no permission, old cluster): let _bulk decide
+            self.logger.debug(f"could not check ingest pipeline {self.pipeline_name}: {type(exc).__name__}")
 
     # -- existing documents -----------------------------------------------------------------
     async def _load_existing(self) -> dict[str, str]:

@@ -45,6 +45,16 @@ class FakeIndices:
         self.es.put_mappings.append(properties)
 
 
+class FakeIngest:
+    def __init__(self, es):
+        self.es = es
+
+    async def get_pipeline(self, id):  # noqa: A002 - the client's name
+        if id not in self.es.pipelines:
+            raise api_error(404, "resource_not_found_exception", NotFoundError)
+        return {id: self.es.pipelines[id]}
+
+
 class FakeEs:
     def __init__(self, docs: dict[str, dict] | None = None, index_exists: bool = True):
         self.docs: dict[str, dict] = dict(docs or {})
@@ -61,6 +71,8 @@ class FakeEs:
         self.indices_created: dict[str, dict] = {}
         self.put_mappings: list[dict] = []
         self.indices = FakeIndices(self)
+        self.pipelines: dict[str, dict] = {"search-default-ingestion": {"processors": []}}
+        self.ingest = FakeIngest(self)
 
     # point in time + search ------------------------------------------------------------------
     async def open_point_in_time(self, index, keep_alive):

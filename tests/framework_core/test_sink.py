@@ -225,6 +225,16 @@ async def test_pipeline_name_and_flags():
     assert es.docs["d1"]["_extract_binary_content"] is True and es.docs["d1"]["_run_ml_inference"] is False
 
 
+async def test_missing_pipeline_fails_at_start_with_a_clear_message():
+    es = FakeEs()
+    sink = ContentSink(es, "idx", pipeline={"name": "nope"}, **FAST)
+    with pytest.raises(
+        SyncError, match="the ingest pipeline 'nope' of index idx does not exist in Elasticsearch"
+    ):
+        await sink.start(full=True)
+    assert es.bulk_requests == [] and es.pits_open == 0
+
+
 async def test_back_pressure_bounds_the_queue_by_count():
     es = FakeEs()
     es.gate = asyncio.Event()

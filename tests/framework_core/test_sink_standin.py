@@ -1,8 +1,7 @@
 """Round trips of the sink and the index mappings against the Elasticsearch stand-in.
 
 They use the ``es_client`` fixture of ``tests/plugins/es_standin.py`` (an ``AsyncElasticsearch``
-connected to an in-process stand-in on a free port); until that fixture exists they are skipped
-with a message saying so.
+connected to an in-process stand-in on a free port).
 """
 
 import pytest
@@ -14,11 +13,8 @@ FAST = {"retry_interval": 0, "flush_interval": 0.01}
 
 
 @pytest.fixture
-async def es(request):
-    try:
-        return request.getfixturevalue("es_client")
-    except pytest.FixtureLookupError:
-        pytest.skip("the es_client fixture (tests/plugins/es_standin.py) is not available yet")
+def es(es_client):
+    return es_client
 
 
 def doc(i, ts="2024-01-01T00:00:00.000Z"):
@@ -86,3 +82,44 @@ async def test_incomplete_listing_deletes_nothing(es):
 async def test_first_sync_into_a_missing_index(es):
     stats = await full_sync(es, "search-brand-new", [doc(1)])
     assert stats.existing_document_count == 0 and stats.indexed_document_count == 1
+
+
+async def test_rejected_documents_are_counted_and_the_rest_indexed(es, caplog):
+    index = "search-rejects"
+    await ensure_content_index(es, index, {"size": {"type": "long"}})
+    docs = [doc(1), {**doc(2), "size": "not a number"}, doc(3)]
+    stats = await full_sync(es, index, docs, error_budget=5)
+    assert stats.errors == 1 and stats.indexed_document_count == 2
+    assert "document page-2 not indexed: " in caplog.text
+    assert await count(es, index) == 2
+
+
+async def test_incremental_upsert_and_delete(es):
+    index = "search-incremental"
+    await ensure_content_index(es, index)
+    await full_sync(es, index, [doc(i) for i in range(3)])
+    sink = ContentSink(es, index, **FAST)
+    await sink.start(full=False)
+    await sink.put(
+        {"_id": "page-0", "_timestamp": "2024-03-01T00:00:00.000Z", "title": "Renamed"}, None, "update"
+    )
+    await sink.delete("page-1")
+    stats = await sink.finish(delete_stale=False)
+    assert (stats.indexed_document_count, stats.deleted_document_count) == (1, 1)
+    page0 = (await es.get(index=index, id="page-0"))["_source"]
+    assert page0["title"] == "Renamed" and page0["body"] == "text 0"  # upsert keeps other fields
+    assert await count(es, index) == 2
+
+
+async def test_pipeline_is_applied_and_a_missing_one_is_reported(es):
+    from connectors.errors import SyncError
+
+    await es.ingest.put_pipeline(id="tag-it", processors=[{"set": {"field": "tagged", "value": True}}])
+    stats = await full_sync(
+        es, "search-piped", [doc(1)], pipeline={"name": "tag-it", "reduce_whitespace": True}
+    )
+    assert stats.indexed_document_count == 1
+    source = (await es.get(index="search-piped", id="page-1"))["_source"]
+    assert source["tagged"] is True and source["_reduce_whitespace"] is True
+    with pytest.raises(SyncError, match="the ingest pipeline 'missing' of index search-piped does not exist"):
+        await full_sync(es, "search-piped", [doc(2)], pipeline="missing")
