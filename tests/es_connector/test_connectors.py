@@ -10,7 +10,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::elasticsearch.exceptions.Genera
 
 async def test_new_connector_has_elasticsearch_defaults(es):
     created = await es.connector.put(connector_id="c1", index_name="search-a", service_type="confluence")
-    assert created.body == {"result": "created", "id": "c1"}
+    assert created.body == {"id": "c1", "result": "created"} and created.meta.status == 201
     doc = (await es.connector.get(connector_id="c1")).body
     assert doc["id"] == "c1"
     assert doc["status"] == "created"
@@ -43,7 +43,7 @@ async def test_post_generates_an_id_and_native_starts_unconfigured(es):
 async def test_put_again_reports_updated(es):
     await es.connector.put(connector_id="c1", index_name="search-a")
     again = await es.connector.put(connector_id="c1", index_name="search-a", name="renamed")
-    assert again.body["result"] == "updated"
+    assert again.body["result"] == "updated" and again.meta.status == 200
     assert (await es.connector.get(connector_id="c1")).body["name"] == "renamed"
 
 
