@@ -27,7 +27,7 @@ SETTINGS = web.AppKey("settings", UiSettings)
 SESSIONS = web.AppKey("sessions", SessionStore)
 SESSION_COOKIE = "connectors_ui_session"
 LOGIN_CSRF_COOKIE = "connectors_ui_login_csrf"
-PUBLIC_PREFIXES = ("/login", "/static/", "/healthz")
+PUBLIC_PREFIXES = ("/login", "/static/", "/healthz", "/favicon.ico")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

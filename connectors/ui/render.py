@@ -142,6 +142,8 @@ def make_environment(folder: Path) -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    from connectors.ui.views.connectors import connector_state_of
+
     session = request.get(SESSION)
     flashes = []
     if session is not None:
@@ -158,6 +160,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         flashes=flashes,
         static=static,
         path=request.path,
+        connector_state_of=connector_state_of,
         **context,
     )
     return web.Response(text=html, status=status, content_type="text/html")

@@ -283,16 +283,16 @@
   });
   $$("[data-poll-state]").forEach((el) => {
     const watched = el.dataset.watch.split(",");
-    let first = null; let polls = 0;
+    const snapshot = (state) => JSON.stringify(watched.map((k) => (state[k] === undefined ? null : state[k])));
+    const first = snapshot(JSON.parse(el.dataset.initial || "{}"));  // as the page was rendered
+    let polls = 0;
     async function tick() {
       polls += 1;
       try {
         const response = await fetch(el.dataset.pollState, { credentials: "same-origin" });
         if (response.ok) {
           const state = await response.json();
-          const key = JSON.stringify(watched.map((k) => state[k]));
-          if (first === null) first = key;
-          else if (key !== first) { window.location.reload(); return; }
+          if (snapshot(state) !== first) { window.location.reload(); return; }
         }
       } catch (e) { /* keep trying */ }
       if (polls < MAX_POLLS) setTimeout(tick, POLL_MS);

@@ -34,7 +34,9 @@ async def login_page(request: web.Request, error: str | None = None, status: int
     if request.get(SESSION) is not None and error is None:
         raise web.HTTPSeeOther("/connectors")
     settings = request.app[SETTINGS]
-    token = secrets.token_urlsafe(32)
+    # Keep the token while the browser has one (parallel requests, e.g. for a favicon, must not
+    # invalidate the form being shown).
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     security = await sessions.security_enabled(settings)
     if error is None and request.query.get("expired"):
         error = "Your session ended or your credentials stopped working. Sign in again."

@@ -172,30 +172,32 @@ async def overview(request: web.Request) -> web.Response:
     )
 
 
-async def connector_state(request: web.Request) -> web.Response:
-    """JSON for live refresh: status, error, last sync and the draft rules' state."""
+def connector_state_of(connector: dict) -> dict:
+    """What the pages watch for live refresh: status, error, last sync and the draft's state."""
     from connectors.ui.sync_rules import default_filtering
 
-    connector = await load_connector(request)
     label, tone = connector_badge(connector.get("status"))
     sync_label, sync_tone = sync_badge(connector.get("last_sync_status"))
     draft = (default_filtering(connector).get("draft") or {}).get("validation") or {}
-    return web.json_response(
-        {
-            "status": connector.get("status"),
-            "status_label": label,
-            "status_tone": tone,
-            "error": connector.get("error"),
-            "last_sync_status": connector.get("last_sync_status"),
-            "last_sync_label": sync_label,
-            "last_sync_tone": sync_tone,
-            "last_synced": connector.get("last_synced"),
-            "last_indexed_document_count": connector.get("last_indexed_document_count"),
-            "draft_state": draft.get("state"),
-            "configured": is_configured(connector),
-            "has_configuration": bool(connector.get("configuration")),
-        }
-    )
+    return {
+        "status": connector.get("status"),
+        "status_label": label,
+        "status_tone": tone,
+        "error": connector.get("error"),
+        "last_sync_status": connector.get("last_sync_status"),
+        "last_sync_label": sync_label,
+        "last_sync_tone": sync_tone,
+        "last_synced": connector.get("last_synced"),
+        "last_indexed_document_count": connector.get("last_indexed_document_count"),
+        "draft_state": draft.get("state"),
+        "configured": is_configured(connector),
+        "has_configuration": bool(connector.get("configuration")),
+    }
+
+
+async def connector_state(request: web.Request) -> web.Response:
+    """JSON for live refresh (see :func:`connector_state_of`)."""
+    return web.json_response(connector_state_of(await load_connector(request)))
 
 
 async def delete_page(request: web.Request) -> web.Response:
