@@ -1,0 +1,90 @@
+"""Ingest pipelines: CRUD, simulate, processors on index and bulk, clear errors."""
+
+import pytest
+from elasticsearch import BadRequestError, NotFoundError
+
+PIPELINE = [
+    {"set": {"field": "source", "value": "confluence"}},
+    {"set": {"field": "copy", "value": "{{title}}!"}},
+    {"rename": {"field": "old_name", "target_field": "new_name", "ignore_missing": True}},
+    {"lowercase": {"field": "title"}},
+    {"remove": {"field": ["secret", "junk"], "ignore_missing": True}},
+]
+
+
+async def test_put_get_delete_pipeline(es_client):
+    assert (await es_client.ingest.put_pipeline(id="p1", description="d", processors=PIPELINE))[
+        "acknowledged"
+    ]
+    got = await es_client.ingest.get_pipeline(id="p1")
+    assert got["p1"]["description"] == "d" and len(got["p1"]["processors"]) == 5
+    assert "p1" in (await es_client.ingest.get_pipeline())
+    await es_client.ingest.delete_pipeline(id="p1")
+    with pytest.raises(NotFoundError):
+        await es_client.ingest.get_pipeline(id="p1")
+    with pytest.raises(NotFoundError):
+        await es_client.ingest.delete_pipeline(id="p1")
+
+
+async def test_pipeline_applied_on_index(es_client):
+    await es_client.ingest.put_pipeline(id="p", processors=PIPELINE)
+    await es_client.index(
+        index="ing", id="1", pipeline="p", document={"title": "Hello WORLD", "old_name": 1, "secret": "x"}
+    )
+    src = (await es_client.get(index="ing", id="1"))["_source"]
+    assert src == {"title": "hello world", "new_name": 1, "source": "confluence", "copy": "Hello WORLD!"}
+
+
+async def test_default_pipeline_setting(es_client):
+    await es_client.ingest.put_pipeline(id="up", processors=[{"uppercase": {"field": "t"}}])
+    await es_client.indices.create(index="dp", settings={"index.default_pipeline": "up"})
+    await es_client.index(index="dp", id="1", document={"t": "abc"})
+    assert (await es_client.get(index="dp", id="1"))["_source"] == {"t": "ABC"}
+
+
+async def test_unknown_processor_is_a_clear_400(es_client):
+    with pytest.raises(BadRequestError) as info:
+        await es_client.ingest.put_pipeline(id="bad", processors=[{"attachment": {"field": "data"}}])
+    err = info.value.body["error"]
+    assert err["type"] == "parse_exception"
+    assert "No processor type exists with name [attachment]" in err["reason"]
+    assert err["processor_type"] == "attachment"
+    with pytest.raises(BadRequestError) as info:
+        await es_client.ingest.put_pipeline(id="bad", processors=[{"rename": {"field": "a"}}])
+    assert "[target_field] required property is missing" in info.value.body["error"]["reason"]
+    with pytest.raises(BadRequestError) as info:
+        await es_client.ingest.put_pipeline(
+            id="bad", processors=[{"set": {"field": "a", "value": 1, "if": "ctx.x == 1"}}]
+        )
+    assert "[if] scripts are not supported" in info.value.body["error"]["reason"]
+
+
+async def test_missing_pipeline_and_failing_processor(es_client):
+    with pytest.raises(BadRequestError) as info:
+        await es_client.index(index="x", id="1", document={"a": 1}, pipeline="does-not-exist")
+    assert "pipeline with id [does-not-exist] does not exist" in info.value.body["error"]["reason"]
+    await es_client.ingest.put_pipeline(
+        id="strict", processors=[{"rename": {"field": "nope", "target_field": "b"}}]
+    )
+    r = await es_client.bulk(operations=[{"index": {"_index": "x", "_id": "1"}}, {"a": 1}], pipeline="strict")
+    assert r["errors"] and r["items"][0]["index"]["status"] == 400
+    assert "[nope]" in r["items"][0]["index"]["error"]["reason"]
+
+
+async def test_simulate_stored_and_inline(es_client):
+    await es_client.ingest.put_pipeline(id="p", processors=PIPELINE)
+    r = await es_client.ingest.simulate(
+        id="p", docs=[{"_index": "i", "_id": "1", "_source": {"title": "ABC"}}]
+    )
+    assert r["docs"][0]["doc"]["_source"]["title"] == "abc"
+    assert r["docs"][0]["doc"]["_source"]["source"] == "confluence"
+    r = await es_client.ingest.simulate(
+        pipeline={
+            "processors": [
+                {"trim": {"field": "t"}},
+                {"gsub": {"field": "t", "pattern": "\\s+", "replacement": "-"}},
+            ]
+        },
+        docs=[{"_source": {"t": "  a  b c "}}],
+    )
+    assert r["docs"][0]["doc"]["_source"] == {"t": "a-b-c"}
