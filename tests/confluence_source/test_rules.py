@@ -81,3 +81,14 @@ async def test_cql_sync_respects_toggles(fake):
     )
     assert not any(d.startswith(("attachment-", "comment-")) for d in docs)
     assert fake.calls_to("/rest/api/content/100/child/attachment") == []
+
+
+def test_queries_reads_only_well_formed_snippets():
+    from connectors.errors import InvalidFilteringError
+    from connectors.sources.confluence.rules import queries
+
+    assert queries([{"query": " type = page "}]) == ["type = page"]
+    assert queries({"query": "type = page"}) == ["type = page"]
+    for bad in ("type = page", [{"query": ""}], [{"cql": "x"}], [3]):
+        with pytest.raises(InvalidFilteringError, match="advanced_rules"):
+            queries(bad)

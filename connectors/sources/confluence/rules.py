@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.errors import InvalidFilteringError
 from connectors.filtering import JsonSchemaValidator, SyncRuleValidationResult
 from connectors.sources.confluence.client import ConfluenceBadRequest, ConfluenceError
 
@@ -32,8 +33,23 @@ def schema_validator() -> JsonSchemaValidator:
 
 
 def queries(advanced_rules: Any) -> list[str]:
-    """The CQL queries of a (schema-valid) advanced snippet."""
-    return [rule["query"].strip() for rule in advanced_rules]
+    """The CQL queries of an advanced snippet; ``InvalidFilteringError`` if it is not well formed."""
+    if isinstance(advanced_rules, dict) and "query" in advanced_rules:
+        advanced_rules = [advanced_rules]  # a single rule given as an object
+    if not isinstance(advanced_rules, list):
+        raise InvalidFilteringError(
+            'advanced_rules: expected a list of {"query": "<CQL>"} objects', [{"ids": ["advanced_snippet"]}]
+        )
+    out = []
+    for index, rule in enumerate(advanced_rules):
+        query = rule.get("query") if isinstance(rule, dict) else None
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidFilteringError(
+                f"advanced_rules[{index}].query: must be a non-empty CQL string",
+                [{"ids": ["advanced_snippet"]}],
+            )
+        out.append(query.strip())
+    return out
 
 
 class RemoteCqlValidator:
