@@ -27,6 +27,7 @@ from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.sync.runner import error_message
 
 MIN_CATCH_UP = 60.0
+MAX_PARALLEL_CONNECTORS = 8
 
 
 def source_features(source_cls) -> dict:
@@ -53,18 +54,24 @@ class SchedulingService(PeriodicService):
         return max(MIN_CATCH_UP, 3 * self.ctx.settings.idling)
 
     async def tick(self) -> None:
-        for connector_id, service_type in self.ctx.configured.items():
-            if self.stop_event.is_set():
-                return
-            log = self.logger.bind(connector_id=connector_id)
-            try:
-                await self.process(connector_id, service_type)
-            except asyncio.CancelledError:
-                raise
-            except StaleDocument:
-                log.debug("connector changed concurrently; next pass")
-            except Exception as exc:
-                log.error(f"connector pass failed: {error_message(exc)}")
+        """One pass over the configured connectors, a few at a time (a slow source delays no other)."""
+        slots = asyncio.Semaphore(MAX_PARALLEL_CONNECTORS)
+
+        async def one(connector_id: str, service_type: str | None) -> None:
+            async with slots:
+                if self.stop_event.is_set():
+                    return
+                log = self.logger.bind(connector_id=connector_id)
+                try:
+                    await self.process(connector_id, service_type)
+                except asyncio.CancelledError:
+                    raise
+                except StaleDocument:
+                    log.debug("connector changed concurrently; next pass")
+                except Exception as exc:
+                    log.error(f"connector pass failed: {error_message(exc)}")
+
+        await asyncio.gather(*(one(cid, stype) for cid, stype in self.ctx.configured.items()))
 
     async def process(self, connector_id: str, configured_type: str | None) -> None:
         log = self.logger.bind(connector_id=connector_id)

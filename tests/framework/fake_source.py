@@ -6,6 +6,7 @@ The file (``docs_file`` configuration field) holds::
      "changes": [{"op": "index"|"update"|"delete", "doc": {...}}, ...],   # incremental syncs
      "identities": [{"_id": "alice", "identity": {...}, ...}],            # access control syncs
      "unreachable": false,          # ping raises SourceUnreachable
+     "ping_delay": 0,               # seconds ping takes (a hanging remote)
      "fail_after": null,            # raise after yielding this many docs (listing failure)
      "delay": 0.0}                  # seconds between documents (a slow source)
 
@@ -65,6 +66,8 @@ class FakeDataSource(BaseDataSource):
 
     async def ping(self) -> None:
         data = await self._load()
+        if data.get("ping_delay"):
+            await asyncio.sleep(float(data["ping_delay"]))  # simulates a remote that hangs
         if data.get("unreachable"):
             raise SourceUnreachable("the fake source is unreachable (fixture says so)")
 

@@ -304,3 +304,19 @@ async def test_jobs_of_deleted_connectors_are_ended(es, settings, harness):
     assert es.source(JOBS, running.id)["status"] == "error"
     assert es.source(JOBS, running.id)["error"] == "the connector of this job was deleted"
     assert es.source(JOBS, mine.id)["status"] == "pending"
+
+
+async def test_a_hanging_source_does_not_delay_other_connectors(es, settings, harness):
+    await harness.connector("slow", docs=[], index_name="search-slow")
+    await harness.connector("quick", docs=[], index_name="search-quick")
+    fake_source.MEMORY["slow"]["ping_delay"] = 30
+    es._write(CONNECTORS, "quick", {"sync_now": True}, merge=True)
+    service = SchedulingService(context(es, settings, harness, ids=("slow", "quick")), asyncio.Event())
+    tick = asyncio.create_task(service.tick())
+    try:
+        await wait_until(lambda: jobs_of(es, trigger_method="on_demand"), deadline=5)
+        assert not tick.done()  # the slow connector is still being pinged
+        assert [job["connector"]["id"] for _, job in jobs_of(es)] == ["quick"]
+    finally:
+        tick.cancel()
+        await asyncio.gather(tick, return_exceptions=True)
