@@ -12,6 +12,8 @@ from connectors.registry import SourceRegistry
 from connectors.sync.plumbing import SyncPlumbing, default_plumbing
 from connectors.sync.settings import ServiceSettings
 
+STOP_GRACE = 5.0  # seconds a pass in flight may take to finish once the service stops
+
 
 @dataclass
 class ServiceContext:
@@ -69,16 +71,33 @@ class PeriodicService:
     async def run(self) -> None:
         self.logger.debug(f"{self.name} service started")
         while not self.stop_event.is_set():
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.logger.error(f"{self.name} pass failed: {type(exc).__name__}: {exc}")
+            await self._one_pass()
             if await wait_or_stop(self.stop_event, self.interval):
                 break
         await self.shutdown()
         self.logger.debug(f"{self.name} service stopped")
+
+    async def _one_pass(self) -> None:
+        """Run ``tick()``; once stopping, give it ``STOP_GRACE`` seconds, then cancel it."""
+        tick = asyncio.create_task(self.tick(), name=f"{self.name}-pass")
+        stopping = asyncio.create_task(self.stop_event.wait())
+        try:
+            await asyncio.wait({tick, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not tick.done():
+                await asyncio.wait({tick}, timeout=STOP_GRACE)
+            if not tick.done():
+                self.logger.warning(f"{self.name} pass still busy {STOP_GRACE:g}s after stop; canceled")
+                tick.cancel()
+            await tick
+        except asyncio.CancelledError:
+            if not tick.done():  # we are being cancelled ourselves
+                tick.cancel()
+                await asyncio.gather(tick, return_exceptions=True)
+                raise
+        except Exception as exc:
+            self.logger.error(f"{self.name} pass failed: {type(exc).__name__}: {exc}")
+        finally:
+            stopping.cancel()
 
     async def shutdown(self) -> None:
         """Called once after the loop ends."""

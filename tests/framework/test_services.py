@@ -320,3 +320,17 @@ async def test_a_hanging_source_does_not_delay_other_connectors(es, settings, ha
     finally:
         tick.cancel()
         await asyncio.gather(tick, return_exceptions=True)
+
+
+async def test_stop_does_not_wait_for_a_hanging_pass(es, settings, harness, monkeypatch):
+    import connectors.services.base as base
+
+    monkeypatch.setattr(base, "STOP_GRACE", 0.2)
+    await harness.connector("slow", docs=[], index_name="search-slow")
+    fake_source.MEMORY["slow"]["ping_delay"] = 60
+    stop = asyncio.Event()
+    service = SchedulingService(context(es, settings, harness, ids=("slow",)), stop)
+    task = asyncio.create_task(service.run())
+    await wait_until(lambda: es.source(CONNECTORS, "slow").get("last_seen"))  # the pass is under way
+    stop.set()
+    await asyncio.wait_for(task, 3)  # would take 60 s without the grace limit
