@@ -55,7 +55,7 @@ class FormField:
 
     @property
     def default_help(self) -> str | None:
-        if self.default_value in (None, "") or self.required:
+        if self.default_value in (None, "") or self.required or self.widget == "toggle":
             return None
         return f"If left empty, the default value {_as_text(self.default_value)} will be used."
 

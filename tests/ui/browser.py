@@ -55,6 +55,8 @@ class Shots:
 
     async def take(self, name: str, full_page: bool = True) -> Path:
         self.count += 1
+        if full_page:
+            await self.page.evaluate("window.scrollTo(0, 0)")
         path = self.folder / f"{self.count:02d}-{name}.png"
         await self.page.screenshot(path=str(path), full_page=full_page)
         return path

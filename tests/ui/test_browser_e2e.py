@@ -68,6 +68,7 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
     from playwright.async_api import expect
 
     from fixtures.confluence import ConfluenceMock
+    from fixtures.confluence.expected import expected_counts
 
     async with (
         _standin_class()(port=0) as es,
@@ -126,9 +127,9 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await page.get_by_label("Confluence URL").fill(mock.url)
                 await page.get_by_label("Confluence Cloud account email").fill(admin_user.email)
                 await page.get_by_label("Confluence Cloud API token").fill(admin_user.api_token)
-                spaces = page.get_by_label("Maximum number of spaces", exact=False)
-                if await spaces.count():
-                    await spaces.fill("0")
+                spaces = page.locator("#cfg-max_num_of_spaces")
+                await spaces.fill("0")
+                await spaces.press("Tab")  # checked as soon as the field is left
                 await page.get_by_role("button", name="Save configuration").click()
                 await expect(page.locator("#client-error")).to_be_visible()
                 await expect(
@@ -155,18 +156,31 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await page.get_by_role("button", name="Sync now").click()
                 await expect(page.get_by_text("Full content sync requested")).to_be_visible()
                 await shots.take("job-pending", full_page=False)
+                # live progress: the counts change on the open page, without a reload
+                await page.evaluate("window.__notReloaded = true")
+                await page.wait_for_function(
+                    """() => {
+                        const count = document.querySelector('[data-job="indexed"]');
+                        return window.__notReloaded === true && count && count.textContent.trim() !== "0";
+                    }""",
+                    timeout=LONG,
+                )
+                await shots.take("job-running", full_page=False)
                 await expect(page.get_by_text("Sync complete", exact=True).first).to_be_visible(timeout=LONG)
                 job_id = page.url.rsplit("/", 1)[-1]
                 job = (await admin.connector.sync_job_get(connector_sync_job_id=job_id)).body
                 assert job["status"] == "completed"
                 shown = await page.locator('[data-job="indexed"]').first.text_content()
                 assert shown == f"{job['indexed_document_count']:,}"
-                assert job["indexed_document_count"] > 0
+                expected = expected_counts(mock.site, admin_user)
+                assert job["indexed_document_count"] == expected["total"]
                 await shots.take("job-completed")
 
                 # -- content browser -------------------------------------------------------------
                 await page.get_by_role("link", name="Content", exact=True).click()
                 await expect(page.locator(".type-counts")).to_be_visible()
+                for kind in ("page", "blogpost", "comment", "attachment", "space"):
+                    await expect(page.locator(".type-counts")).to_contain_text(f"{expected[kind]:,} {kind}")
                 await shots.take("content")
                 first_title = (await page.locator(".result h3 a").first.text_content()).strip()
                 word = max(re.findall(r"\w+", first_title), key=len)

@@ -13,7 +13,9 @@ from connectors.ui.views.common import Pager, es, load_connector, page_number, t
 
 PAGE_SIZE = 10
 FACETS = {"type": "Type", "space": "Space"}
-SEARCH_FIELDS = ["title^3", "body", "space^2", "type"]
+# candidate document fields for each facet, first match wins (the keyword form is aggregated)
+FACET_FIELDS = {"type": ["type"], "space": ["space", "space_name", "space_key"]}
+SEARCH_FIELDS = ["title^3", "body", "space^2", "space_name^2", "type"]
 SNIPPET_CHARS = 240
 SOURCE_FIELDS = [
     "title",
@@ -46,7 +48,13 @@ async def _facet_fields(client, index: str) -> dict[str, str]:
     properties: dict = {}
     for entry in mapping.values():
         properties.update(((entry or {}).get("mappings") or {}).get("properties") or {})
-    return {name: field for name in FACETS if (field := keyword_field(properties, name))}
+    found = {}
+    for name, candidates in FACET_FIELDS.items():
+        for candidate in candidates:
+            if field := keyword_field(properties, candidate):
+                found[name] = field
+                break
+    return found
 
 
 def safe_url(value) -> str | None:

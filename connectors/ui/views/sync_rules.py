@@ -38,7 +38,10 @@ def _errors(draft: dict) -> list[dict]:
         result.append(
             {
                 "rules": [
-                    labels.get(i, "advanced rules" if i in ("ADVANCED", "advanced") else str(i)) for i in ids
+                    labels.get(
+                        i, "Advanced rules" if str(i).lower() in ("advanced", "advanced_snippet") else str(i)
+                    )
+                    for i in ids
                 ],
                 "messages": [str(m) for m in error.get("messages") or []],
             }
