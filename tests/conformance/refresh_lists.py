@@ -8,6 +8,7 @@
 * every test that passes goes to ``expected_pass.txt``;
 * every test that fails goes to the ``xfail:`` section of ``skips.yml`` with its failure as the
   reason (the ``skip:`` section, tests out of scope, is kept as written by hand);
+* ``docs/es-conformance.md`` gets the new counts per folder and skip reasons;
 * ``CORE_FAILURES.md`` lists the failures of the core server (everything outside the Connector
   APIs) with what the server answered and what the test expected, for the core's owner.
 """
@@ -20,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import yaml
@@ -28,6 +30,7 @@ from .lists import EXPECTED_PASS, SKIPS, read_skips
 
 HERE = Path(__file__).parent
 CORE_FAILURES = HERE / "CORE_FAILURES.md"
+DOC = HERE.parent.parent / "docs" / "es-conformance.md"
 CONNECTOR_FILES = ("entsearch-connector/", "clients-tests/entsearch/")
 
 
@@ -132,10 +135,42 @@ def write_core_failures(failed: dict[str, str]) -> None:
     CORE_FAILURES.write_text("\n".join(lines), encoding="utf-8")
 
 
+def _replace_between(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{DOC}: markers {start} ... {end} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def write_doc(outcomes: dict[str, dict[str, str]]) -> None:
+    """Counts per folder and the skip reasons in docs/es-conformance.md (between markers)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    skip, _ = read_skips()
+    for test_id, outcome in outcomes.items():
+        folder = test_id.split("::", 1)[0].rsplit("/", 1)[0]
+        kind = outcome["outcome"]
+        counts[folder]["known failures" if kind == "failed" else kind] += 1
+    columns = ("passed", "known failures", "skipped")
+    lines = ["| folder | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    total: Counter = Counter()
+    for folder in sorted(counts):
+        total.update(counts[folder])
+        lines.append(f"| {folder} | " + " | ".join(str(counts[folder][c]) for c in columns) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{total[c]}**" for c in columns) + " |")
+    skips = ["| test | reason |", "|---|---|"] + [f"| `{t}` | {r} |" for t, r in sorted(skip.items())]
+    text = DOC.read_text(encoding="utf-8")
+    text = _replace_between(text, "counts", "\n".join(lines))
+    text = _replace_between(text, "skips", "\n".join(skips))
+    DOC.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     outcomes = record_all()
     passed, failed = write_lists(outcomes)
     write_core_failures(failed)
+    write_doc(outcomes)
     print(f"expected_pass.txt: {len(passed)} tests; xfail: {len(failed)}; see {CORE_FAILURES.name}")
 
 
