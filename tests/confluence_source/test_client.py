@@ -125,6 +125,18 @@ async def test_connection_reset_and_timeout_are_retried(fake):
     assert len(fake.calls) == 3
 
 
+async def test_invalid_json_is_retried_then_reported(fake):
+    answers = iter([Reply(200, body=b'{"results": [1'), {"results": [2]}])
+    fake.route("/rest/api/x", lambda call: next(answers))
+    client = make_client(fake)
+    assert await client.get_json("/rest/api/x") == {"results": [2]}
+    fake.route("/rest/api/y", lambda call: Reply(200, body=b"<html>proxy login</html>"))
+    with pytest.raises(ConfluenceError, match="not valid JSON") as info:
+        await client.get_json("/rest/api/y")
+    assert not isinstance(info.value, ConfluenceUnreachable)
+    await client.close()
+
+
 async def test_reset_after_retries_is_unreachable(fake):
     def handler(call):
         return RESET

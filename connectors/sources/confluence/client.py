@@ -286,7 +286,10 @@ class ConfluenceClient:
 
     @staticmethod
     async def _read_json(response: aiohttp.ClientResponse) -> Any:
-        return await response.json(content_type=None)
+        try:
+            return await response.json(content_type=None)
+        except ValueError as exc:  # cut short or not JSON (a proxy's HTML page, ...): worth a retry
+            raise _Retryable(f"the response is not valid JSON ({exc})", None, connection=False) from None
 
     async def _with_retries(self, method, url, params, reader, request_timeout):
         display = self._display_path(url)
@@ -394,8 +397,9 @@ def _maybe_json(text: str) -> Any:
 class _Retryable(Exception):
     """Internal: one attempt failed in a way worth retrying."""
 
-    def __init__(self, reason, retry_after, *, status=None, method="GET", detail=""):
+    def __init__(self, reason, retry_after, *, status=None, method="GET", detail="", connection=True):
         super().__init__(reason)
+        self.connection = connection
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
@@ -408,4 +412,5 @@ class _Retryable(Exception):
             err = ConfluenceHTTPError(self.status, self.method, display_path, self.detail)
             err.args = (f"{err} ({tries})",)
             return err
-        return ConfluenceUnreachable(f"{self.method} {display_path}: {self.reason} ({tries})")
+        cls = ConfluenceUnreachable if self.connection else ConfluenceError
+        return cls(f"{self.method} {display_path}: {self.reason} ({tries})")
