@@ -256,11 +256,12 @@ async def test_cron_schedule_creates_one_job_per_due_time_across_processes(es_st
         await second.ensure_stopped()
 
 
-async def test_cli_connector_create_list_and_one_shot_sync(es_standin, es_client, tmp_path):
+async def test_cli_connector_create_list_and_one_shot_sync(es_standin, es_client, tmp_path, capsys):
     import asyncio
     import os
     import sys
 
+    from connectors.cli import main
     from connectors.configuration import merge_configuration
     from tests.framework.e2e_support import REPO
     from tests.framework.fake_source import FakeDataSource
@@ -270,6 +271,13 @@ async def test_cli_connector_create_list_and_one_shot_sync(es_standin, es_client
     config = write_config(tmp_path / "config.yml", es_standin.url, ["cli1"])
 
     async def cli(*argv):
+        """The command in this process (its own event loop, in a thread): fast."""
+        code = await asyncio.to_thread(main, [*argv, "-c", str(config)])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    async def cli_subprocess(*argv):
+        """The real ``python -m connectors`` entry point."""
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "connectors", *argv, "-c", str(config),
             cwd=str(REPO), env=dict(os.environ, PYTHONPATH=str(REPO)),
@@ -292,7 +300,7 @@ async def test_cli_connector_create_list_and_one_shot_sync(es_standin, es_client
     schema = merge_configuration(FakeDataSource.get_default_configuration(), {})
     schema["docs_file"]["value"] = str(docs_file)
     await es_client.connector.update_configuration(connector_id="cli1", configuration=schema)
-    code, out, err = await cli("sync", "--connector-id", "cli1", "--timeout", "60")
+    code, out, err = await cli_subprocess("sync", "--connector-id", "cli1", "--timeout", "60")
     assert code == 0, err
     assert ": completed; indexed_document_count=5" in out
     assert await ids_in(es_client, "search-cli") == {f"doc-{i}" for i in range(5)}
