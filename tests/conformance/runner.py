@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from .assertions import AssertionFailure, Stash, check, lookup
+from .assertions import MISSING, AssertionFailure, Stash, check, lookup
 from .executor import Response, StepError, run_do
 from .yaml_suite import YamlTest
 
@@ -166,6 +166,8 @@ async def _run_steps(client: AsyncElasticsearch, steps: list[dict], stash: Stash
             elif kind == "set":
                 for path, name in (spec or {}).items():
                     value = lookup(last.body if last else None, str(path), stash)
+                    if value is MISSING:
+                        raise AssertionFailure(f"set {name!r}: the last response has no value at {path!r}")
                     stash.set(str(name), value)
             elif kind in _ASSERTIONS:
                 check(kind, spec, last.body if last else None, stash)
