@@ -118,6 +118,10 @@ def _gate(step_kind: str, spec: dict[str, Any], deployment: Deployment) -> list[
 def check_static_gates(test: YamlTest, deployment: Deployment) -> list[dict]:
     """Raise GateSkip if a gate excludes the test; return the capabilities still to ask for."""
     requires = test.file_requires
+    if requires.get("feature_flag"):
+        raise GateSkip(
+            f"file needs the feature flag {requires['feature_flag']!r}, which the stand-in does not have"
+        )
     if requires:
         wanted = "serverless" if deployment.serverless else "stack"
         if requires.get(wanted) is False:

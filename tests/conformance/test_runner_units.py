@@ -88,6 +88,8 @@ def test_gates():
     assert check_static_gates(_test([{"requires": {"cluster_features": ["gte_v8.12.0"]}}]), stack) == []
     with pytest.raises(GateSkip, match="serverless only"):
         check_static_gates(_test([], requires={"stack": False, "serverless": True}), stack)
+    with pytest.raises(GateSkip, match="feature flag"):
+        check_static_gates(_test([], requires={"stack": True, "feature_flag": "esql_views"}), stack)
     with pytest.raises(GateSkip, match="lacks features"):
         check_static_gates(_test([{"skip": {"features": ["node_selector"]}}]), stack)
     with pytest.raises(GateSkip, match="requires cluster features"):
