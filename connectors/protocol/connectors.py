@@ -52,13 +52,6 @@ class ConnectorStore:
             if not batch or start >= page.get("count", 0):
                 return results
 
-    async def existing_ids(self, connector_ids) -> set[str]:
-        found = set()
-        for connector_id in connector_ids:
-            if await self.get(connector_id) is not None:
-                found.add(connector_id)
-        return found
-
     # -- API writes ----------------------------------------------------------------------
     async def create(self, connector_id: str, *, index_name: str, service_type: str, **fields: Any) -> None:
         await self.client.connector.put(

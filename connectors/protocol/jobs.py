@@ -108,17 +108,6 @@ class JobStore:
         """Jobs not in a final state (pending, suspended, in progress, canceling)."""
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
 
-    async def active_count(self, connector_id: str) -> int:
-        query = {
-            "bool": {
-                "filter": [
-                    {"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}},
-                    {"term": {"connector.id": connector_id}},
-                ]
-            }
-        }
-        return len(await self.search(query, limit=1))
-
     # -- writes --------------------------------------------------------------------------
     async def claim(self, job: SyncJobDoc, worker_hostname: str, sync_cursor: dict | None) -> SyncJobDoc:
         """pending/suspended → in_progress, only if nobody touched the job since it was read.
@@ -151,12 +140,6 @@ class JobStore:
 
     async def request_cancel(self, job_id: str) -> None:
         await self.client.connector.sync_job_cancel(connector_sync_job_id=job_id)
-
-    async def delete(self, job_id: str) -> None:
-        try:
-            await self.client.connector.sync_job_delete(connector_sync_job_id=job_id)
-        except NotFoundError:
-            pass
 
     async def terminate(
         self,

@@ -117,7 +117,7 @@ async def test_cancellation_stops_within_a_second(harness, es):
     runner = harness.runner(job)
     task = asyncio.create_task(runner.run())
     await wait_until(lambda: runner.progress.seen >= 5)
-    await es.connector.sync_job_cancel(connector_sync_job_id=job.id)
+    await harness.jobs.request_cancel(job.id)
     assert es.source(JOBS, job.id)["status"] == "canceling"
     loop = asyncio.get_running_loop()
     started = loop.time()
