@@ -117,3 +117,11 @@ def test_index_names_and_merge():
         "a": {"b": 3, "c": 2},
         "l": [2],
     }
+
+
+def test_jobs_sort_by_date_value_not_by_text():
+    from fixtures.elasticsearch.connector_syncjob_service import _epoch_ms
+
+    assert _epoch_ms("2024-01-01T01:00:00+01:00") == _epoch_ms("2024-01-01T00:00:00.000Z")
+    assert _epoch_ms("2024-01-02T00:00:00Z") > _epoch_ms("2024-01-01T23:59:59.999+00:00")
+    assert _epoch_ms(None) == float("-inf") and _epoch_ms("garbage") == float("-inf")
