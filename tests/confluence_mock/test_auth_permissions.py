@@ -116,3 +116,30 @@ async def test_restricted_blogpost_hidden_from_search_and_404_by_id(http, conflu
     assert [r["id"] for r in await admin.walk_v1("/rest/api/content/search", {"cql": f"id={post.id}"})] == [
         post.id
     ]
+
+
+async def test_identity_overrides_replace_the_default_secrets(http, confluence_factory):
+    from fixtures.confluence.api_state import IdentityOverrides
+
+    mock = await confluence_factory(
+        flavor="datacenter", overrides=IdentityOverrides(username="root", password="Pw-9x", pat="Pat-9x")
+    )
+    for header in (basic_header("root", "Pw-9x"), "Bearer Pat-9x"):
+        me = await Api(http, mock, {"Authorization": header}).ok("/rest/api/user/current")
+        assert me["username"] == "root"
+    for header in (
+        basic_header("admin", "changeme"),
+        "Bearer changeme-pat",
+        basic_header("root", "changeme"),
+    ):
+        assert (await Api(http, mock, {"Authorization": header}).get("/rest/api/space"))[0] == 401
+    async with http.get(mock.url + "/__admin/identities") as resp:
+        text = await resp.text()
+    assert "Pw-9x" not in text and "Pat-9x" not in text and '"root"' in text
+
+
+async def test_dc_space_permissions_expansion_fails_like_confluence(dc_admin, confluence_dc):
+    home = confluence_dc.site.space("ENG").homepage_id
+    status, body, _ = await dc_admin.get(f"/rest/api/content/{home}", {"expand": "space.permissions"})
+    assert status == 500 and body["statusCode"] == 500
+    assert (await dc_admin.get(f"/rest/api/content/{home}", {"expand": "space"}))[0] == 200
