@@ -119,3 +119,14 @@ async def ids_in(client, index) -> set[str]:
     await client.indices.refresh(index=index)
     resp = await client.search(index=index, size=10000, source=False, query={"match_all": {}})
     return {hit["_id"] for hit in resp["hits"]["hits"]}
+
+
+async def connector_when(client, connector_id, deadline=10.0, **expected):
+    """The connector document once every ``field=value`` in ``expected`` holds (the runner writes
+    the connector's last-sync fields just after the job's terminal state)."""
+
+    async def check():
+        source = await get_source(client, CONNECTORS, connector_id)
+        return source if all(source.get(k) == v for k, v in expected.items()) else None
+
+    return await until(check, deadline, what=f"connector {connector_id} with {expected}")

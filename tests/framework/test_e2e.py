@@ -17,6 +17,7 @@ from tests.framework.e2e_support import (
     CONNECTORS,
     JOBS,
     ServiceProcess,
+    connector_when,
     get_source,
     ids_in,
     job_status,
@@ -104,9 +105,10 @@ async def test_lifecycle(es_standin, es_client, tmp_path):
         _, job = await sync_and_wait(es_client, "c1")
         assert (job["indexed_document_count"], job["deleted_document_count"]) == (1, 5)
         assert await ids_in(es_client, INDEX) == {f"doc-{i}" for i in range(15)}
-        connector = await get_source(es_client, CONNECTORS, "c1")
-        assert connector["last_sync_status"] == "completed"
-        assert connector["last_deleted_document_count"] == 5
+        connector = await connector_when(
+            es_client, "c1", last_sync_status="completed", last_deleted_document_count=5
+        )
+        assert connector["last_indexed_document_count"] == 1
 
         # 4. cancellation stops a running job within seconds
         write_fixture(docs_file, make_docs(2000, stamp="2026-06-01T00:00:00Z"), delay=0.01)
@@ -115,7 +117,7 @@ async def test_lifecycle(es_standin, es_client, tmp_path):
         await es_client.connector.sync_job_cancel(connector_sync_job_id=job_id)
         job = await until(lambda: job_status(es_client, job_id, "canceled"), deadline=10, what="job canceled")
         assert job["canceled_at"] and job["completed_at"]
-        assert (await get_source(es_client, CONNECTORS, "c1"))["last_sync_status"] == "canceled"
+        await connector_when(es_client, "c1", last_sync_status="canceled")
 
         # 5. SIGTERM: clean exit
         assert await service.terminate() == 0
@@ -182,11 +184,7 @@ async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_cl
         )
         assert "stopped responding" in job["error"]
 
-        async def connector_says_error():
-            connector = await get_source(es_client, CONNECTORS, "c1")
-            return connector if connector.get("last_sync_status") == "error" else None
-
-        connector = await until(connector_says_error, deadline=10, what="connector last_sync_status error")
+        connector = await connector_when(es_client, "c1", last_sync_status="error")
         assert "stopped responding" in connector["last_sync_error"]
         _, job = await sync_and_wait(es_client, "c1")
         assert job["status"] == "completed"
