@@ -1,0 +1,94 @@
+"""The protocol stores: conditional writes and the job state machine (fake ES)."""
+
+import pytest
+
+from connectors.protocol import JobStatus, JobType, StaleDocument, TriggerMethod
+from connectors.protocol.documents import active_rules_of
+
+JOBS = ".elastic-connectors-sync-jobs"
+
+
+async def new_job(harness, es, status=None):
+    await harness.connectors.create("c1", index_name="search-x", service_type="fake")
+    job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
+    if status:
+        es._write(JOBS, job_id, {"status": status}, merge=True)
+    return job_id
+
+
+async def test_claim_is_conditional(harness, es):
+    job_id = await new_job(harness, es)
+    job = await harness.jobs.require(job_id)
+    claimed = await harness.jobs.claim(job, "host-a", {"position": 3})
+    src = es.source(JOBS, job_id)
+    assert (src["status"], src["worker_hostname"]) == ("in_progress", "host-a")
+    assert src["connector"]["sync_cursor"] == {"position": 3}
+    assert src["connector"]["index_name"] == "search-x"  # the snapshot is kept
+    assert claimed.seq_no == es.docs[JOBS][job_id]["_seq_no"]
+    with pytest.raises(StaleDocument):
+        await harness.jobs.claim(job, "host-b", None)  # stale version: loses
+    assert es.source(JOBS, job_id)["worker_hostname"] == "host-a"
+
+
+@pytest.mark.parametrize(
+    "current, target, written",
+    [
+        ("in_progress", JobStatus.COMPLETED, "completed"),
+        ("in_progress", JobStatus.ERROR, "error"),
+        ("in_progress", JobStatus.SUSPENDED, "suspended"),
+        ("canceling", JobStatus.COMPLETED, "canceled"),  # a cancel request wins over completion
+        ("canceling", JobStatus.SUSPENDED, "canceled"),
+        ("canceling", JobStatus.CANCELED, "canceled"),
+        ("pending", JobStatus.COMPLETED, None),  # not a transition of the state machine
+        ("completed", JobStatus.ERROR, None),  # final states are final
+        ("error", JobStatus.COMPLETED, None),
+        ("canceled", JobStatus.ERROR, None),
+    ],
+)
+async def test_terminate_follows_the_state_machine(harness, es, current, target, written):
+    job_id = await new_job(harness, es, current)
+    result = await harness.jobs.terminate(job_id, target, "boom" if target is JobStatus.ERROR else None)
+    src = es.source(JOBS, job_id)
+    if written is None:
+        assert result is None and src["status"] == current
+    else:
+        assert result.status.value == written and src["status"] == written
+        assert ("completed_at" in src) == (written != "suspended")
+        assert ("canceled_at" in src) == (written == "canceled")
+
+
+async def test_terminate_retries_after_a_concurrent_write(harness, es, monkeypatch):
+    job_id = await new_job(harness, es, "in_progress")
+    real_get = harness.jobs.get
+    calls = []
+
+    async def get_then_heartbeat(jid):
+        job = await real_get(jid)
+        if not calls:  # someone writes between our read and our conditional update
+            await es.connector.sync_job_check_in(connector_sync_job_id=jid)
+        calls.append(jid)
+        return job
+
+    monkeypatch.setattr(harness.jobs, "get", get_then_heartbeat)
+    result = await harness.jobs.terminate(job_id, JobStatus.COMPLETED, counts={"indexed_document_count": 4})
+    assert result.status is JobStatus.COMPLETED and len(calls) == 2
+    assert es.source(JOBS, job_id)["indexed_document_count"] == 4
+
+
+async def test_heartbeat_with_counts_uses_the_stats_api(harness, es):
+    job_id = await new_job(harness, es, "in_progress")
+    await harness.jobs.heartbeat(job_id, {"indexed_document_count": 7, "deleted_document_count": 1})
+    src = es.source(JOBS, job_id)
+    assert (src["indexed_document_count"], src["deleted_document_count"], src["indexed_document_volume"]) == (
+        7,
+        1,
+        0,
+    )
+
+
+def test_active_rules_of_every_stored_shape():
+    rules = {"rules": [{"id": "DEFAULT"}], "advanced_snippet": {"value": {}}}
+    assert active_rules_of([{"domain": "DEFAULT", "active": rules, "draft": {}}]) == rules
+    assert active_rules_of([{"domain": "DEFAULT", **rules}]) == {"domain": "DEFAULT", **rules}
+    assert active_rules_of(rules) == rules
+    assert active_rules_of(None) == {} and active_rules_of([]) == {}
