@@ -76,7 +76,7 @@ def record_all() -> dict[str, dict[str, str]]:
     return outcomes
 
 
-def _one_line(message: str, limit: int = 220) -> str:
+def _one_line(message: str, limit: int = 400) -> str:
     text = " ".join(message.split()).removeprefix("tests.conformance.assertions.AssertionFailure: ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -95,7 +95,8 @@ def write_lists(outcomes: dict[str, dict[str, str]]) -> tuple[list[str], dict[st
     )
     EXPECTED_PASS.write_text(header + "".join(f"{t}\n" for t in passed), encoding="utf-8")
     xfail = {
-        t: ("connector API: " if _is_connector_failure(t, m) else "core server (CORE_FAILURES.md): ") + m
+        t: ("connector API: " if _is_connector_failure(t, m) else "core server (CORE_FAILURES.md): ")
+        + _one_line(m, 130)
         for t, m in failed.items()
     }
     document = {"skip": dict(sorted(skip.items())), "xfail": xfail}
