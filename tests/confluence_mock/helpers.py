@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 import aiohttp
 
 from fixtures.confluence import ConfluenceMock
@@ -59,7 +57,3 @@ class Api:
             assert nxt.startswith("/rest/api/")
             status, body, _ = await self.get(body["_links"]["base"] + nxt)
         raise AssertionError("too many pages")
-
-
-def join(base: str, path: str) -> str:
-    return urljoin(base + "/", path.lstrip("/"))
