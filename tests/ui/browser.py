@@ -51,6 +51,8 @@ class Shots:
         self.page = page
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
         self.count = 0
 
     async def take(self, name: str, full_page: bool = True) -> Path:

@@ -154,15 +154,21 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 # -- sync now, live progress, completed with the fixture's counts -------------
                 await page.get_by_role("link", name="Overview", exact=True).click()
                 await page.get_by_role("button", name="Sync now").click()
-                await expect(page.get_by_text("Full content sync requested")).to_be_visible()
+                await expect(page).to_have_url(re.compile(r"/jobs/[^/]+$"))
                 await shots.take("job-pending", full_page=False)
-                # live progress: the counts change on the open page, without a reload
+                # live progress: once running, the counts change on the open page without a reload
+                await expect(page.locator('[data-job="status"]').first).to_have_text(
+                    "Sync in progress", timeout=LONG
+                )
+                indexed = page.locator('[data-job="indexed"]').first
                 await page.evaluate("window.__notReloaded = true")
+                before = (await indexed.text_content()).strip()
                 await page.wait_for_function(
-                    """() => {
+                    """(before) => {
                         const count = document.querySelector('[data-job="indexed"]');
-                        return window.__notReloaded === true && count && count.textContent.trim() !== "0";
+                        return window.__notReloaded === true && count && count.textContent.trim() !== before;
                     }""",
+                    arg=before,
                     timeout=LONG,
                 )
                 await shots.take("job-running", full_page=False)

@@ -274,7 +274,10 @@
             $$(`[data-job="${k}"]`, el).forEach((node) => { node.textContent = job[k]; });
           });
           $$('[data-job="status"]', el).forEach((node) => node.replaceChildren(badge(job.status_label, job.status_tone)));
-          if (!job.active) { if (el.hasAttribute("data-reload-when-done")) window.location.reload(); return; }
+          const reloads = el.hasAttribute("data-reload-when-done");
+          // the job page shows status-specific callouts and events: reload when the status moves
+          if (reloads && el.dataset.status && job.status !== el.dataset.status) { window.location.reload(); return; }
+          if (!job.active) { if (reloads) window.location.reload(); return; }
         }
       } catch (e) { /* keep trying: the server may be restarting */ }
       if (polls < MAX_POLLS) setTimeout(tick, POLL_MS);
