@@ -17,6 +17,16 @@ from connectors.protocol.constants import CONNECTORS_INDEX, ConnectorStatus
 from connectors.protocol.documents import ConnectorDoc
 from connectors.protocol.errors import ConnectorNotFound, StaleDocument
 
+PRODUCT_ORIGIN_HEADERS = {"X-elastic-product-origin": "connectors"}
+
+
+def protocol_client(client):
+    """The client as the connectors product: Elasticsearch then lets it read and write the
+    ``.elastic-connectors*`` system indices without deprecation warnings (as Elastic's framework
+    does). Clients without ``options`` (test doubles) are returned unchanged."""
+    options = getattr(client, "options", None)
+    return options(headers=PRODUCT_ORIGIN_HEADERS) if callable(options) else client
+
 
 def _body(response) -> dict:
     return response.body if hasattr(response, "body") else response
@@ -24,7 +34,7 @@ def _body(response) -> dict:
 
 class ConnectorStore:
     def __init__(self, client):
-        self.client = client
+        self.client = protocol_client(client)
 
     # -- reads ---------------------------------------------------------------------------
     async def get(self, connector_id: str) -> ConnectorDoc | None:

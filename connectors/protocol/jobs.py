@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import ConflictError, NotFoundError
 
-from connectors.protocol.connectors import _body
+from connectors.protocol.connectors import _body, protocol_client
 from connectors.protocol.constants import JOB_TRANSITIONS, JOBS_INDEX, JobStatus, JobType, TriggerMethod
 from connectors.protocol.documents import SyncJobDoc
 from connectors.protocol.errors import JobNotFound, StaleDocument
@@ -33,7 +33,7 @@ TERMINATE_ATTEMPTS = 5
 
 class JobStore:
     def __init__(self, client, max_results: int = 500):
-        self.client = client
+        self.client = protocol_client(client)
         self.max_results = max_results
 
     # -- creation ------------------------------------------------------------------------

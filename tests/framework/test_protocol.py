@@ -92,3 +92,17 @@ def test_active_rules_of_every_stored_shape():
     assert active_rules_of([{"domain": "DEFAULT", **rules}]) == {"domain": "DEFAULT", **rules}
     assert active_rules_of(rules) == rules
     assert active_rules_of(None) == {} and active_rules_of([]) == {}
+
+
+async def test_stores_speak_as_the_connectors_product():
+    from elasticsearch import AsyncElasticsearch
+
+    from connectors.protocol import ConnectorStore, JobStore
+
+    client = AsyncElasticsearch("http://127.0.0.1:9")
+    try:
+        for store in (ConnectorStore(client), JobStore(client)):
+            assert store.client._headers["X-elastic-product-origin"] == "connectors"
+        assert "X-elastic-product-origin" not in client._headers  # the caller's client is untouched
+    finally:
+        await client.close()
