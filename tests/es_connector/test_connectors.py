@@ -107,6 +107,8 @@ async def test_list_filters_sorts_and_pages(es):
     assert (await es.connector.list(connector_name="beta,gamma")).body["count"] == 2
     assert (await es.connector.list(index_name="search-a")).body["results"][0]["id"] == "b"
     assert [r["id"] for r in (await es.connector.list(query="wiki")).body["results"]] == ["c"]
+    assert (await es.connector.list(query="Wiki")).body["count"] == 0  # text terms are lowercased
+    assert (await es.connector.list(query="am wi")).body["count"] == 0  # one term at a time
     with pytest.raises(BadRequestError):
         await es.connector.list(index_name="Bad*Name")
 
