@@ -15,8 +15,10 @@ UTC = dt.UTC
 NOW = dt.datetime(2024, 5, 15, 12, 30, tzinfo=UTC)  # a Wednesday
 
 
-def rec(id, type="page", title="T", created=None, modified=None, **kw) -> CqlRecord:
+def rec(id, type="page", title="T", created=None, modified=None, text=None, **kw) -> CqlRecord:
     created = created or dt.datetime(2024, 1, 1, tzinfo=UTC)
+    if text is not None:
+        kw["text_source"] = lambda: text
     return CqlRecord(id=id, type=type, title=title, created=created, lastmodified=modified or created, **kw)
 
 
