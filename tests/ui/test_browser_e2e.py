@@ -124,6 +124,13 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
 
                 # -- fill, with one invalid value refused in the page --------------------------
                 admin_user = mock.site.user_by_username("admin")
+                # one space of ~120 documents keeps the sync short but long enough to watch
+                space_key = min(
+                    (s.key for s in mock.site.spaces_sorted()),
+                    key=lambda k: abs(expected_counts(mock.site, admin_user, space_keys=[k])["total"] - 120),
+                )
+                expected = expected_counts(mock.site, admin_user, space_keys=[space_key])
+                await page.locator("#cfg-spaces").fill(space_key)
                 await page.get_by_label("Confluence URL").fill(mock.url)
                 await page.get_by_label("Confluence Cloud account email").fill(admin_user.email)
                 await page.get_by_label("Confluence Cloud API token").fill(admin_user.api_token)
@@ -178,7 +185,6 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 assert job["status"] == "completed"
                 shown = await page.locator('[data-job="indexed"]').first.text_content()
                 assert shown == f"{job['indexed_document_count']:,}"
-                expected = expected_counts(mock.site, admin_user)
                 assert job["indexed_document_count"] == expected["total"]
                 await shots.take("job-completed")
 
@@ -214,7 +220,6 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await expect(page.get_by_text("did not validate")).to_be_visible(timeout=LONG)
                 await shots.take("sync-rules-invalid")
                 await page.get_by_role("link", name="Edit draft rules", exact=True).first.click()
-                space_key = mock.site.spaces_sorted()[0].key
                 await page.get_by_label("Advanced rules (JSON)").fill(f'[{{"query": "space = {space_key}"}}]')
                 await page.get_by_role("button", name="+ Add rule").click()
                 row = page.locator(".rule-row").last
