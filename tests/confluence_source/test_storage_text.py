@@ -60,3 +60,8 @@ def test_matches_mock_generated_bodies():
         assert "CDATA" not in ours and "ac:" not in ours
         checked += 1
     assert checked > 0
+
+
+def test_pathological_nesting_does_not_fail():
+    deep = "<div>" * 3000 + "deep text" + "</div>" * 3000
+    assert storage_to_text(f"<p>top</p>{deep}") == "top\ndeep text"

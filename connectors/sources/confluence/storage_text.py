@@ -162,7 +162,12 @@ class StorageTextConverter:
             return ""
         soup = BeautifulSoup(storage, "html.parser")
         out = _Writer()
-        self._children(soup, out)
+        try:
+            self._children(soup, out)
+        except RecursionError:
+            # pathological nesting: fall back to bs4's iterative text walk (structure rules lost)
+            lines = (" ".join(line.split()) for line in soup.get_text("\n").splitlines())
+            return "\n".join(line for line in lines if line)
         return out.result()
 
     # -- walking ---------------------------------------------------------------------------
