@@ -40,6 +40,7 @@ async def test_content_list_envelope_and_paging(admin_api):
     assert body["size"] == 10 and body["start"] == 0 and body["limit"] == 10
     links = body["_links"]
     assert links["base"] == mock.base_url
+    assert links["self"] == mock.base_url + "/rest/api/content?type=page&limit=10"
     assert links["context"] == ("/wiki" if mock.flavor == "cloud" else "")
     assert links["next"].startswith("/rest/api/content?") and "start=10" in links["next"]
     pages = await admin_api.walk_v1(f"{base}/content", {"type": "page", "limit": 50, "spaceKey": "ENG"})
