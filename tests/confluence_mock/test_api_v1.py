@@ -318,3 +318,12 @@ async def test_audit_requires_admin(cloud_admin, confluence_cloud, http):
     alice = Api(http, confluence_cloud, confluence_cloud.auth_headers("alice"))
     status, body, _ = await alice.get("/wiki/rest/api/audit")
     assert status == 403 and body["reason"] == "Forbidden"
+
+
+async def test_cloud_user_search(cloud_admin, confluence_cloud):
+    site = confluence_cloud.site
+    found = await cloud_admin.walk_v1("/wiki/rest/api/search/user", {"cql": "type=user", "limit": 10})
+    assert {r["user"]["accountId"] for r in found} == {u.account_id for u in site.users.values() if u.active}
+    assert found[0]["entityType"] == "user"
+    status, body, _ = await cloud_admin.get("/wiki/rest/api/search/user", {"cql": "user.fullname ~ ann"})
+    assert status == 400 and body["message"].startswith("Could not parse cql")
