@@ -142,7 +142,8 @@ def make_environment(folder: Path) -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    from connectors.ui.views.connectors import connector_state_of
+    from connectors.ui.views.common import is_configured
+    from connectors.ui.views.connectors import connector_state_of, sync_options
 
     session = request.get(SESSION)
     flashes = []
@@ -161,6 +162,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         static=static,
         path=request.path,
         connector_state_of=connector_state_of,
+        sync_options=sync_options,
+        is_configured=is_configured,
         **context,
     )
     return web.Response(text=html, status=status, content_type="text/html")

@@ -127,3 +127,19 @@ async def test_unreachable_elasticsearch_is_a_readable_message():
         assert response.status == 401
         assert "cannot be reached" in response.body_text
         assert "Traceback" not in response.body_text
+
+
+async def test_api_key_sign_in_against_a_secured_cluster():
+    async with _standin_class()(port=0, api_key="id-1:key-secret-value") as es:
+        async with make_ui(es.url) as client:
+            ui = UiClient(client)
+            wrong = await ui.sign_in(api_key="id-1:nope")
+            assert wrong.status == 401 and "Wrong username, password or API key." in wrong.body_text
+            both = await ui.sign_in(username="a", password="b", api_key="id-1:key-secret-value")
+            assert both.status == 400 and "not both" in both.body_text
+            nothing = await ui.sign_in()
+            assert nothing.status == 401 and "requires credentials" in nothing.body_text
+            right = await ui.sign_in(api_key="id-1:key-secret-value")
+            assert right.status == 303
+            assert (await ui.get("/connectors")).status == 200
+            assert "key-secret-value" not in "".join(ui.bodies)

@@ -91,7 +91,7 @@ async def test_history_pages_content_and_access_control_jobs(ui, admin):
     page = await ui.get("/connectors/conf-1/jobs")
     assert page.status == 200
     assert "1–10 of 12" in page.body_text and "content_page=2" in page.body_text
-    assert page.body_text.count("Full content") == 10
+    assert page.body_text.count('badge-hollow">Full content') == 10
     assert "Access control syncs" in page.body_text and "Identities synced" in page.body_text
     second = await ui.get("/connectors/conf-1/jobs?content_page=2")
     assert "11–12 of 12" in second.body_text

@@ -166,7 +166,6 @@ async def overview(request: web.Request) -> web.Response:
         tab="overview",
         jobs=jobs,
         snippet=config_snippet(request.app[SETTINGS].es_host, connector),
-        sync_options=sync_options(connector),
         configured=is_configured(connector),
         watch="status,error,last_sync_status,last_synced,has_configuration",
     )
