@@ -327,3 +327,12 @@ async def test_cloud_user_search(cloud_admin, confluence_cloud):
     assert found[0]["entityType"] == "user"
     status, body, _ = await cloud_admin.get("/wiki/rest/api/search/user", {"cql": "user.fullname ~ ann"})
     assert status == 400 and body["message"].startswith("Could not parse cql")
+
+
+async def test_cloud_group_members_by_id_path(cloud_admin, confluence_cloud):
+    group = confluence_cloud.site.group_by_name("hr")
+    by_id = await cloud_admin.walk_v1(f"/wiki/rest/api/group/{group.id}/member")
+    by_name = await cloud_admin.walk_v1("/wiki/rest/api/group/hr/member")
+    assert by_id == by_name and len(by_id) == len(group.members)
+    status, body, _ = await cloud_admin.get("/wiki/rest/api/group/no-such-group/member")
+    assert status == 404 and "no-such-group" in body["message"]
