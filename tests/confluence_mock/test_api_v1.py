@@ -336,3 +336,13 @@ async def test_cloud_group_members_by_id_path(cloud_admin, confluence_cloud):
     assert by_id == by_name and len(by_id) == len(group.members)
     status, body, _ = await cloud_admin.get("/wiki/rest/api/group/no-such-group/member")
     assert status == 404 and "no-such-group" in body["message"]
+
+
+async def test_dc_nested_group_members_are_flattened(http, dc_admin, confluence_dc):
+    site = confluence_dc.site
+    async with http.post(confluence_dc.url + "/__admin/mutate",
+                         json={"op": "add_subgroup", "group": "hr", "subgroup": "finance"}) as resp:  # fmt: skip
+        assert resp.status == 200, await resp.text()
+    members = {m["username"] for m in await dc_admin.walk_v1("/rest/api/group/hr/member")}
+    finance = {site.user(u).username for u in site.group_by_name("finance").members}
+    assert finance and finance <= members
