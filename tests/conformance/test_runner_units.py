@@ -122,3 +122,17 @@ def test_catch_regexes_keep_whitespace_but_match_regexes_ignore_it():
     )
     assert not regex_matches("/cannot be negative/", "cannotbenegative", verbose=False)
     assert regex_matches("/cannot be negative/", "cannotbenegative")  # COMMENTS flag, as in Java
+
+
+async def test_reset_store_empties_the_store_in_place():
+    from fixtures.elasticsearch import Store
+
+    from .test_yaml_suite import reset_store
+
+    store = Store()
+    await store.index_doc("left-over", "1", {"a": 1}, refresh=True)
+    await store.put_pipeline("p", {"processors": []})
+    same = store
+    reset_store(store)
+    assert store is same
+    assert not store.index_exists("left-over") and store.pipelines == {}
