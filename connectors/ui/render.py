@@ -86,9 +86,19 @@ def fmt_volume(mib: Any) -> str:
         value = float(mib or 0)
     except (TypeError, ValueError):
         return "--"
+    if value == 0:
+        return "0 MiB"
     if value < 1:
         return f"{value * 1024:.1f} KiB"
     return f"{value:.2f} MiB"
+
+
+def job_volume(job: dict) -> str:
+    """The job's volume; Elasticsearch keeps whole MiB, so a small sync reads "< 1 MiB"."""
+    volume = job.get("indexed_document_volume")
+    if not volume and (job.get("indexed_document_count") or 0) > 0:
+        return "< 1 MiB"
+    return fmt_volume(volume)
 
 
 def fmt_number(value: Any) -> str:
@@ -123,6 +133,7 @@ def make_environment(folder: Path) -> jinja2.Environment:
             "iso": iso,
             "duration": job_duration,
             "volume": fmt_volume,
+            "job_volume": job_volume,
             "number": fmt_number,
             "pretty_json": to_pretty_json,
         }

@@ -58,6 +58,9 @@ def test_formatting():
     assert render.sync_badge("completed") == ("Sync complete", "success")
     assert render.sync_badge("canceling") == ("Canceling sync", "warning")
     assert render.fmt_duration(3 * 3600 + 61) == "3h 1m"
+    assert render.job_volume({"indexed_document_volume": 0, "indexed_document_count": 118}) == "< 1 MiB"
+    assert render.job_volume({"indexed_document_volume": 0, "indexed_document_count": 0}) == "0 MiB"
+    assert render.job_volume({"indexed_document_volume": 2, "indexed_document_count": 9}) == "2.00 MiB"
 
 
 def test_settings_from_config():

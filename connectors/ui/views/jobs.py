@@ -11,8 +11,8 @@ from connectors.ui.render import (
     JOB_TYPES,
     flash,
     fmt_number,
-    fmt_volume,
     job_duration,
+    job_volume,
     render,
     sync_badge,
 )
@@ -144,7 +144,7 @@ def job_summary(job: dict) -> dict:
         "indexed": fmt_number(job.get("indexed_document_count")),
         "deleted": fmt_number(job.get("deleted_document_count")),
         "total": fmt_number(job.get("total_document_count")),
-        "volume": fmt_volume(job.get("indexed_document_volume")),
+        "volume": job_volume(job),
         "duration": job_duration(job),
         "error": job.get("error"),
         "last_seen": job.get("last_seen"),
