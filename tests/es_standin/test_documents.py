@@ -150,3 +150,34 @@ async def test_non_object_document_is_rejected(http):
         body = await resp.json()
     assert resp.status == 400
     assert "object" in body["error"]["reason"]
+
+
+async def test_realtime_false_reads_the_searchable_view(es_client):
+    await es_client.indices.create(index="rt", settings={"refresh_interval": "-1"})
+    await es_client.index(index="rt", id="1", document={"a": 1})
+    with pytest.raises(NotFoundError):
+        await es_client.get(index="rt", id="1", realtime=False)
+    assert (await es_client.get(index="rt", id="1", realtime=False, refresh=True))["found"]
+
+
+async def test_refresh_wait_for_is_visible_but_not_forced(es_client):
+    r = await es_client.index(index="wf", id="1", document={"a": 1}, refresh="wait_for")
+    assert "forced_refresh" not in r
+    assert (await es_client.count(index="wf"))["count"] == 1
+    r = await es_client.index(index="wf", id="2", document={"a": 1}, refresh=True)
+    assert r["forced_refresh"] is True
+
+
+async def test_external_versions(es_client):
+    r = await es_client.index(index="ev", id="1", document={"a": 1}, version=5, version_type="external")
+    assert r["_version"] == 5
+    with pytest.raises(ConflictError):
+        await es_client.delete(index="ev", id="1", version=4, version_type="external")
+    assert (await es_client.delete(index="ev", id="1", version=6, version_type="external"))["_version"] == 6
+
+
+async def test_update_with_cas_on_missing_document_is_document_missing(es_client):
+    await es_client.indices.create(index="um")
+    with pytest.raises(NotFoundError) as info:
+        await es_client.update(index="um", id="1", doc={"a": 1}, if_seq_no=1, if_primary_term=1)
+    assert info.value.body["error"]["type"] == "document_missing_exception"

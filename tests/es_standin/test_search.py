@@ -371,3 +371,60 @@ async def test_search_missing_index_and_wildcards(books):
     assert r["hits"]["total"]["value"] == 5
     r = await books.search(index="nope", ignore_unavailable=True)
     assert r["hits"]["hits"] == []
+
+
+async def test_point_in_time_search_after_may_omit_the_implicit_tiebreaker(books):
+    pit = await books.open_point_in_time(index="books", keep_alive="1m")
+    r = await books.search(pit={"id": pit["id"]}, sort=[{"year": "desc"}], size=2, search_after=[2015])
+    assert [h["_id"] for h in r["hits"]["hits"]] == ["5", "1"]
+
+
+async def test_ranked_results_cache_respects_url_query_parameters(books):
+    both = await books.search(index="books", q="author:ann author:bob", default_operator="AND")
+    either = await books.search(index="books", q="author:ann author:bob")
+    assert both["hits"]["total"]["value"] == 0
+    assert either["hits"]["total"]["value"] == 3
+
+
+async def test_count_min_score_and_terminate_after_validation(books):
+    low = await books.count(index="books", q="body:fox", min_score=0.0001)
+    high = await books.count(index="books", q="body:fox", min_score=100)
+    assert (low["count"], high["count"]) == (3, 0)
+    with pytest.raises(BadRequestError) as info:
+        await books.count(index="missing-index", terminate_after=-1)
+    assert "terminateAfter must be > 0" in info.value.body["error"]["reason"]
+
+
+async def test_stored_fields_and_docvalue_fields(books):
+    r = await books.search(
+        index="books",
+        query={"ids": {"values": ["1"]}},
+        stored_fields=["title"],
+        docvalue_fields=["year", "published", "author.keyword"],
+    )
+    hit = r["hits"]["hits"][0]
+    assert "_source" not in hit
+    assert hit["fields"] == {
+        "year": [2001],
+        "published": ["2001-03-04T00:00:00.000Z"],
+        "author.keyword": ["Ann Lee"],
+    }
+
+
+async def test_filter_path_with_double_wildcards(books):
+    r = await books.search(
+        index="books", size=1, sort=["_doc"], filter_path=["-**._source.body", "**._source"]
+    )
+    assert r.body == {"hits": {"hits": [{"_source": {k: v for k, v in BOOKS[0].items() if k != "body"}}]}}
+
+
+async def test_fields_added_to_the_mapping_apply_only_to_documents_indexed_afterwards(es_client):
+    await es_client.indices.create(index="nf", mappings={"properties": {"name": {"type": "keyword"}}})
+    await es_client.index(index="nf", id="1", document={"name": "bob house"}, refresh=True)
+    await es_client.indices.put_mapping(
+        index="nf", properties={"name": {"type": "keyword", "fields": {"txt": {"type": "text"}}}}
+    )
+    query = {"match": {"name.txt": "bob"}}
+    assert (await es_client.count(index="nf", query=query))["count"] == 0
+    await es_client.update_by_query(index="nf", refresh=True)
+    assert (await es_client.count(index="nf", query=query))["count"] == 1
