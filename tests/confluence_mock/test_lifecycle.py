@@ -81,3 +81,16 @@ async def test_v1_status_parameter(dc_admin, confluence_dc):
     assert trashed.id in {p["id"] for p in listed} and {p["status"] for p in listed} == {"trashed"}
     status, body, _ = await dc_admin.get("/rest/api/content", {"status": "gone"})
     assert status == 400 and "gone" in body["message"]
+
+
+async def test_v2_versions_listing(cloud_admin, confluence_cloud):
+    site = confluence_cloud.site
+    page = max((c for c in site.contents.values() if c.type == "page" and c.status == "current"
+                and c.space_key == "OPS"), key=lambda c: c.version.number)  # fmt: skip
+    listed = await cloud_admin.walk_v2(f"/wiki/api/v2/pages/{page.id}/versions", {"limit": 1})
+    assert [v["number"] for v in listed] == list(range(page.version.number, 0, -1))
+    assert listed[0]["page"]["id"] == page.id
+    oldest_first = await cloud_admin.walk_v2(
+        f"/wiki/api/v2/pages/{page.id}/versions", {"sort": "modified-date"}
+    )
+    assert [v["number"] for v in oldest_first] == list(range(1, page.version.number + 1))
