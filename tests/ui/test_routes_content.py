@@ -18,7 +18,7 @@ DOCS = [
         "type": "Page",
         "space": "OPS",
         "title": "On-call <guide>",
-        "body": "What to do when paged at night.",
+        "body": "What to do when <script>paged</script> at night.",
         "url": "javascript:alert(1)",
         "_timestamp": "2026-11-02T10:00:00Z",
     },
@@ -72,7 +72,8 @@ async def test_search_facets_and_counts(ui, admin):
     assert "Release checklist" in found.body_text and "Release notes 4.2" in found.body_text
     assert 'href="https://wiki.example/pages/1"' in found.body_text
     assert "Engineering" in found.body_text  # breadcrumb
-    assert "ship a release" in found.body_text  # snippet
+    assert "ship a <mark>release</mark> of" in found.body_text  # highlighted snippet
+    assert "Steps to ship" in found.body_text
     faceted = await ui.get("/connectors/conf-1/content?q=release&type=Blog+post")
     assert "1 result" in faceted.body_text and "Release checklist" not in faceted.body_text
     spaced = await ui.get("/connectors/conf-1/content?space=OPS")
@@ -84,3 +85,5 @@ async def test_untrusted_content_is_escaped_and_unsafe_links_dropped(ui, admin):
     page = await ui.get("/connectors/conf-1/content?q=paged")
     assert "On-call &lt;guide&gt;" in page.body_text
     assert "javascript:" not in page.body_text
+    assert "&lt;script&gt;<mark>paged</mark>&lt;/script&gt;" in page.body_text
+    assert "<script>paged" not in page.body_text

@@ -16,18 +16,17 @@ FACETS = {"type": "Type", "space": "Space"}
 # candidate document fields for each facet, first match wins (the keyword form is aggregated)
 FACET_FIELDS = {"type": ["type"], "space": ["space", "space_name", "space_key"]}
 SEARCH_FIELDS = ["title^3", "body", "space^2", "space_name^2", "type"]
-SNIPPET_CHARS = 240
-SOURCE_FIELDS = [
-    "title",
-    "type",
-    "space",
-    "url",
-    "ancestors",
-    "_timestamp",
-    "body",
-    "breadcrumbs",
-    "space_name",
-]
+SNIPPET_CHARS = 200
+# the body is never fetched (it can be megabytes of extracted text): the snippet is a highlight
+SOURCE_FIELDS = ["title", "type", "space", "url", "ancestors", "_timestamp", "breadcrumbs", "space_name"]
+MARK_START, MARK_END = "\u0002", "\u0003"
+HIGHLIGHT = {
+    "pre_tags": [MARK_START],
+    "post_tags": [MARK_END],
+    "fields": {
+        "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1, "no_match_size": SNIPPET_CHARS}
+    },
+}
 
 
 def keyword_field(properties: dict, name: str) -> str | None:
@@ -78,18 +77,16 @@ def breadcrumb(source: dict) -> list[dict]:
     return [c for c in crumbs if c["title"]]
 
 
-def snippet(text, query: str) -> str:
-    if not isinstance(text, str) or not text:
-        return ""
-    text = re.sub(r"\s+", " ", text).strip()
-    position = 0
-    for term in re.findall(r"\w+", query or ""):
-        found = text.lower().find(term.lower())
-        if found >= 0:
-            position = max(0, found - 60)
-            break
-    piece = text[position : position + SNIPPET_CHARS]
-    return ("…" if position else "") + piece + ("…" if position + SNIPPET_CHARS < len(text) else "")
+def snippet(fragments) -> list[tuple[str, bool]]:
+    """A highlight fragment as (text, is_match) pieces; the template escapes each piece."""
+    if not fragments or not isinstance(fragments[0], str):
+        return []
+    text = re.sub(r"\s+", " ", fragments[0]).strip()
+    pieces: list[tuple[str, bool]] = []
+    for index, part in enumerate(re.split(f"[{MARK_START}{MARK_END}]", text)):
+        if part:
+            pieces.append((part, index % 2 == 1))
+    return pieces
 
 
 async def content_page(request: web.Request) -> web.Response:
@@ -135,6 +132,7 @@ async def content_page(request: web.Request) -> web.Response:
             from_=(page - 1) * PAGE_SIZE,
             size=PAGE_SIZE,
             source_includes=SOURCE_FIELDS,
+            highlight=HIGHLIGHT if query else None,
             track_total_hits=True,
         )
     ).body
@@ -159,7 +157,7 @@ async def content_page(request: web.Request) -> web.Response:
                 "type": source.get("type"),
                 "url": safe_url(source.get("url")),
                 "breadcrumb": breadcrumb(source),
-                "snippet": snippet(source.get("body"), query),
+                "snippet": snippet((hit.get("highlight") or {}).get("body")),
                 "updated": source.get("_timestamp"),
             }
         )
