@@ -253,6 +253,10 @@ class Field:
     def is_value_empty(self) -> bool:
         return is_empty(self.raw_value)
 
+    def __repr__(self) -> str:  # never shows a sensitive value
+        shown = "********" if self.sensitive and not self.is_value_empty() else repr(self.raw_value)
+        return f"Field({self.key!r}, label={self.label!r}, type={self.type!r}, value={shown})"
+
     @property
     def value(self) -> Any:
         """The value read as the field's type; the default when empty and not required.
@@ -402,6 +406,9 @@ class DataSourceConfiguration:
     def values(self) -> dict[str, Any]:
         """``key -> coerced value`` of every field (raises on a value that cannot be read)."""
         return {key: self[key] for key in self.keys()}
+
+    def __repr__(self) -> str:  # never shows sensitive values
+        return f"DataSourceConfiguration({self.redacted()!r})"
 
     def redacted(self) -> dict[str, Any]:
         """``key -> raw value`` with sensitive values masked: safe to log."""

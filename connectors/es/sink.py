@@ -6,8 +6,9 @@ Flow of one sync::
         ─► batcher (chunks by count and bytes) ─► _bulk requests (bounded in flight)
 
 * ``start(full=True)`` first reads the index's existing ``_id → _timestamp`` (point in time +
-  ``search_after``, only ``_timestamp`` in ``_source``, page by page). That map is the only
-  structure that grows with the index; everything else is bounded.
+  ``search_after``, only ``_timestamp`` in ``_source``, page by page), keeping a 56-bit
+  fingerprint of each timestamp. That map is the only structure that grows with the index
+  (about 136 bytes per document); everything else is bounded.
 * ``put`` skips a document whose ``_timestamp`` equals the indexed one (and never calls its lazy
   download); other lazy downloads run concurrently, at most ``concurrent_downloads`` at a time,
   and their fields are merged into the document before it is queued.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -98,7 +100,7 @@ class ContentSink:
         self.stats = SyncStats()
         self._download_slots = asyncio.Semaphore(max(1, int(concurrent_downloads)))
         self._bulk_slots = asyncio.Semaphore(max(1, int(max_concurrency)))
-        self._existing: dict[str, str] | None = None
+        self._existing: dict[str, int] | None = None  # _id -> fingerprint of _timestamp
         self._queue: MemQueue | None = None
         self._batcher: asyncio.Task | None = None
         self._downloads: dict[str, asyncio.Task] = {}  # pending download per document id
@@ -132,10 +134,10 @@ class ContentSink:
             await self._reject(None, "the document has no _id")
             return
         doc_id = str(doc_id)
-        timestamp = _timestamp_text(doc.get("_timestamp"))
         if self._existing is not None:
             indexed = self._existing.pop(doc_id, None)
-            if indexed is not None and timestamp and indexed == timestamp:
+            fingerprint = _fingerprint(doc.get("_timestamp"))
+            if indexed is not None and fingerprint and indexed == fingerprint:
                 self.stats.skipped += 1
                 return
         if lazy_download is None:
@@ -227,9 +229,13 @@ class ContentSink:
             self.logger.debug(f"could not check ingest pipeline {self.pipeline_name}: {type(exc).__name__}")
 
     # -- existing documents -----------------------------------------------------------------
-    async def _load_existing(self) -> dict[str, str]:
-        """``_id → _timestamp`` of every document, streamed with point in time + search_after."""
-        existing: dict[str, str] = {}
+    async def _load_existing(self) -> dict[str, int]:
+        """``_id → fingerprint(_timestamp)`` of every document (point in time + search_after).
+
+        The fingerprint (a 56-bit hash of the timestamp text) takes about half the memory of the
+        text: about 136 bytes per document with its id, the sink's only O(n) structure.
+        """
+        existing: dict[str, int] = {}
         try:
             pit = await self.client.open_point_in_time(index=self.index_name, keep_alive=PIT_KEEP_ALIVE)
         except NotFoundError:
@@ -251,7 +257,7 @@ class ContentSink:
                 pit_id = page.get("pit_id") or pit_id
                 hits = page["hits"]["hits"]
                 for hit in hits:
-                    existing[hit["_id"]] = _timestamp_text((hit.get("_source") or {}).get("_timestamp"))
+                    existing[hit["_id"]] = _fingerprint((hit.get("_source") or {}).get("_timestamp"))
                 if len(hits) < self.page_size:
                     break
                 search_after = hits[-1]["sort"]
@@ -470,12 +476,12 @@ def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[st
     return pipeline.get("name") or None, fields
 
 
-def _timestamp_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
+def _fingerprint(value: Any) -> int:
+    """A 56-bit hash of a ``_timestamp`` as indexed (its JSON text); 0 when there is none."""
+    if value is None or value == "":
+        return 0
+    text = value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "little") or 1
 
 
 def _body(response: Any) -> Any:

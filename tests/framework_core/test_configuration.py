@@ -172,6 +172,8 @@ def test_is_sensitive_and_redacted():
     assert not config.is_sensitive("missing")
     assert config.redacted() == {"token": "********", "url": "u"}
     assert "s3cret" not in repr(config.redacted())
+    assert "s3cret" not in repr(config) and "s3cret" not in repr(config.get_fields())
+    assert "'u'" in repr(config)
 
 
 def test_set_defaults_covers_missing_keys_and_types():

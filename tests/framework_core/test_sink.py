@@ -367,3 +367,21 @@ async def test_lifecycle_misuse_is_reported():
     await sink.finish()
     with pytest.raises(RuntimeError, match="finish"):
         await sink.finish()
+
+
+async def test_datetime_timestamps_compare_as_they_were_indexed():
+    import datetime as dt
+
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    es = FakeEs()
+    first = ContentSink(es, "idx", **FAST)
+    await first.start(full=True)
+    await first.put({"_id": "a", "_timestamp": when})
+    await first.finish(delete_stale=True)
+    assert es.docs["a"]["_timestamp"] == "2024-01-02T03:04:05+00:00"
+    second = ContentSink(es, "idx", **FAST)
+    await second.start(full=True)
+    await second.put({"_id": "a", "_timestamp": when})
+    await second.put({"_id": "b"})  # no timestamp: always indexed
+    stats = await second.finish(delete_stale=True)
+    assert stats.skipped == 1 and stats.indexed_document_count == 1
