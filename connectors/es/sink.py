@@ -117,7 +117,14 @@ class ContentSink:
         self._state = "running"
         await self._check_pipeline()
         if full:
-            self._existing = await self._load_existing()
+            try:
+                self._existing = await self._load_existing()
+            except (ApiError, TransportError) as exc:
+                self._state = "failed"
+                detail = _api_error_text(exc) if isinstance(exc, ApiError) else type(exc).__name__
+                raise SyncError(
+                    f"reading the existing documents of {self.index_name} failed: {detail}"
+                ) from None
             self.stats.existing_document_count = len(self._existing)
         self._queue = MemQueue(self.queue_max_size, self.queue_max_bytes)
         self._batcher = asyncio.create_task(self._run_batcher(), name=f"sink-batcher-{self.index_name}")

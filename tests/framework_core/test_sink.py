@@ -385,3 +385,18 @@ async def test_datetime_timestamps_compare_as_they_were_indexed():
     await second.put({"_id": "b"})  # no timestamp: always indexed
     stats = await second.finish(delete_stale=True)
     assert stats.skipped == 1 and stats.indexed_document_count == 1
+
+
+async def test_failure_to_read_existing_documents_is_a_sync_error():
+    es = FakeEs({"a": {"_timestamp": "t"}})
+
+    async def broken_search(**kwargs):
+        raise api_error(500, "search_phase_execution_exception")
+
+    es.search = broken_search
+    sink = ContentSink(es, "idx", **FAST)
+    with pytest.raises(
+        SyncError, match="reading the existing documents of idx failed: search_phase_execution_exception"
+    ):
+        await sink.start(full=True)
+    assert es.pits_open == 0  # the point in time was closed
