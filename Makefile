@@ -8,7 +8,7 @@ DATA_SIZE ?= medium
 PERF8 ?= no
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint ftest bench clean browser ui
+.PHONY: install run test lint ftest bench clean browser ui confluence-mock es-standin
 
 install: $(STAMP)
 
@@ -50,6 +50,16 @@ ftest: install
 
 bench: install
 	$(BIN)/python -m fixtures.elasticsearch.bench
+	$(BIN)/python -m fixtures.confluence.bench
+
+FLAVOR ?= cloud
+# The mock Confluence alone (identities printed at start; /__admin/* control API).
+confluence-mock: install
+	$(BIN)/python -m fixtures.confluence --flavor $(FLAVOR) --data-size $(DATA_SIZE)
+
+# The Elasticsearch stand-in alone, data kept in .data/es.
+es-standin: install
+	$(BIN)/python -m fixtures.elasticsearch --port 9200 --data-dir .data/es
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache reports .data
