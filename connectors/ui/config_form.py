@@ -25,6 +25,7 @@ MASK = "********"
 EMPTY = "--"
 MAX_SAFE_INTEGER = 2**53 - 1
 SKIPPED_KEYS = {"extract_full_html"}
+DLS_KEY = "use_document_level_security"
 _TRUE = {"true", "on", "1", "yes"}
 
 
@@ -139,7 +140,10 @@ def is_visible(spec: dict[str, Any], values: dict[str, Any]) -> bool:
 
 
 def build_form(
-    configuration: dict[str, dict], is_native: bool = False, values: dict | None = None
+    configuration: dict[str, dict],
+    is_native: bool = False,
+    values: dict | None = None,
+    dls_feature: bool = True,
 ) -> ConfigForm:
     configuration = configuration or {}
     values = values if values is not None else current_values(configuration)
@@ -153,6 +157,8 @@ def build_form(
     for key, spec in sorted(configuration.items(), key=_sort_key):
         if not isinstance(spec, dict) or spec.get("type") == "category" or key in SKIPPED_KEYS:
             continue
+        if key == DLS_KEY and not dls_feature:
+            continue  # Kibana shows it only when the connector has the document_level_security feature
         restrictions = spec.get("ui_restrictions") or []
         is_advanced = "advanced" in restrictions
         if restrictions and not (is_advanced and not is_native):
@@ -227,7 +233,7 @@ class Submission:
 
 
 def check_submission(
-    configuration: dict[str, dict], form: dict[str, str], is_native: bool = False
+    configuration: dict[str, dict], form: dict[str, str], is_native: bool = False, dls_feature: bool = True
 ) -> Submission:
     """Check the posted form against the schema. Nothing is to be written when ``errors`` is set.
 
@@ -237,7 +243,7 @@ def check_submission(
     ``depends_on`` does not hold are saved as submitted but not checked.
     """
     configuration = configuration or {}
-    editable = build_form(configuration, is_native).by_key()
+    editable = build_form(configuration, is_native, dls_feature=dls_feature).by_key()
     submitted: dict[str, Any] = {}
     form_values: dict[str, str] = {}
     for key, form_field in editable.items():

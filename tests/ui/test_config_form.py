@@ -157,3 +157,16 @@ def test_depends_on_uses_strict_equality():
     assert config_form.is_visible(spec, {"flag": True})
     assert not config_form.is_visible(spec, {"flag": "true"})
     assert not config_form.is_visible({"depends_on": [{"field": "n", "value": 1}]}, {"n": True})
+
+
+def test_document_level_security_toggle_needs_the_feature():
+    schema = {
+        "use_document_level_security": {"label": "DLS", "display": "toggle", "type": "bool", "value": True}
+    }
+    assert config_form.build_form(schema, dls_feature=False).is_empty
+    assert not config_form.build_form(schema, dls_feature=True).is_empty
+    # hidden, so not submitted as "unchecked": the stored value is kept
+    assert config_form.check_submission(schema, {}, dls_feature=False).values == {}
+    assert config_form.check_submission(schema, {}, dls_feature=True).values == {
+        "use_document_level_security": False
+    }

@@ -10,7 +10,7 @@ from elasticsearch import BadRequestError
 from connectors.ui import es_errors
 from connectors.ui.config_form import build_form, check_submission
 from connectors.ui.render import flash, render
-from connectors.ui.views.common import connector_id, es, load_connector
+from connectors.ui.views.common import connector_id, es, feature_enabled, load_connector
 
 
 def client_rules(form) -> str:
@@ -50,7 +50,7 @@ def _render(request, connector, form, editing, status=200, error=None, submitted
 async def configuration_page(request: web.Request) -> web.Response:
     connector = await load_connector(request)
     configuration = connector.get("configuration") or {}
-    form = build_form(configuration, bool(connector.get("is_native")))
+    form = build_form(configuration, bool(connector.get("is_native")), dls_feature=_dls(connector))
     editing = request.query.get("edit") == "1" or (
         connector.get("status") in ("created", "needs_configuration") and not form.is_empty
     )
@@ -64,11 +64,16 @@ async def save_configuration(request: web.Request) -> web.Response:
     fields = {key: posted.getall(key)[-1] for key in posted if key != "_csrf"}
     fields = {k: v for k, v in fields.items() if isinstance(v, str)}
     is_native = bool(connector.get("is_native"))
-    result = check_submission(configuration, fields, is_native)
+    result = check_submission(configuration, fields, is_native, dls_feature=_dls(connector))
     if result.errors:
         values = dict((k, s.get("value")) for k, s in configuration.items() if isinstance(s, dict))
         values.update(result.values)
-        form = build_form(configuration, is_native, values=_for_visibility(configuration, values))
+        form = build_form(
+            configuration,
+            is_native,
+            values=_for_visibility(configuration, values),
+            dls_feature=_dls(connector),
+        )
         for f in form.fields:
             f.error = result.errors.get(f.key)
             if f.key in result.form_values:
@@ -89,10 +94,14 @@ async def save_configuration(request: web.Request) -> web.Response:
                 connector_id=connector_id(request), values=result.values
             )
         except BadRequestError as exc:
-            form = build_form(configuration, is_native)
+            form = build_form(configuration, is_native, dls_feature=_dls(connector))
             return _render(request, connector, form, True, status=400, error=es_errors.describe(exc))
     flash(request, "Configuration saved. The connector service checks it on its next check-in.")
     raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/configuration")
+
+
+def _dls(connector: dict) -> bool:
+    return feature_enabled(connector, "document_level_security")
 
 
 def _for_visibility(configuration: dict, values: dict) -> dict:
