@@ -136,3 +136,12 @@ async def test_reset_store_empties_the_store_in_place():
     reset_store(store)
     assert store is same
     assert not store.index_exists("left-over") and store.pipelines == {}
+
+
+def test_checked_in_lists_name_only_existing_tests():
+    from .lists import load
+
+    lists = load()
+    ids = {t.id for t in discover()}
+    stale = sorted((set(lists.expected_pass) | set(lists.skip) | set(lists.xfail)) - ids)
+    assert not stale, f"lists name tests that no longer exist: {stale[:5]}"
