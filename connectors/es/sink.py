@@ -243,6 +243,10 @@ class ContentSink:
         text: about 136 bytes per document with its id, the sink's only O(n) structure.
         """
         existing: dict[str, int] = {}
+        try:  # documents written moments ago (a previous sync) must be visible to the search
+            await self.client.indices.refresh(index=self.index_name, ignore_unavailable=True)
+        except (ApiError, TransportError, AttributeError) as exc:
+            self.logger.debug(f"refreshing {self.index_name} failed: {type(exc).__name__}")
         try:
             pit = await self.client.open_point_in_time(index=self.index_name, keep_alive=PIT_KEEP_ALIVE)
         except NotFoundError:

@@ -31,6 +31,9 @@ class FakeIndices:
     def __init__(self, es):
         self.es = es
 
+    async def refresh(self, index, ignore_unavailable=False):
+        self.es.refreshes += 1
+
     async def exists(self, index):
         return index in self.es.indices_created
 
@@ -70,6 +73,7 @@ class FakeEs:
         self.search_pages = 0
         self.indices_created: dict[str, dict] = {}
         self.put_mappings: list[dict] = []
+        self.refreshes = 0
         self.indices = FakeIndices(self)
         self.pipelines: dict[str, dict] = {"search-default-ingestion": {"processors": []}}
         self.ingest = FakeIngest(self)

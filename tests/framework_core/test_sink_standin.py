@@ -68,6 +68,13 @@ async def test_full_syncs_skip_unchanged_and_delete_stale(es):
     assert changed["_source"]["_timestamp"] == "2024-02-01T00:00:00.000Z"
 
 
+async def test_a_sync_right_after_another_sees_all_its_documents(es):
+    index = "search-back-to-back"
+    await full_sync(es, index, [doc(i) for i in range(300)], chunk_size=50)
+    again = await full_sync(es, index, [doc(i) for i in range(300)])  # no refresh in between
+    assert again.existing_document_count == 300 and again.skipped == 300 and again.indexed_document_count == 0
+
+
 async def test_incomplete_listing_deletes_nothing(es):
     index = "search-partial"
     await ensure_content_index(es, index)
