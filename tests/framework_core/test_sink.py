@@ -400,3 +400,45 @@ async def test_failure_to_read_existing_documents_is_a_sync_error():
     ):
         await sink.start(full=True)
     assert es.pits_open == 0  # the point in time was closed
+
+
+async def test_delete_waits_for_a_pending_download_of_the_same_id():
+    es = FakeEs()
+    release = asyncio.Event()
+
+    async def slow(doit=False, timestamp=None):
+        await release.wait()
+        return {"body": "late"}
+
+    sink = ContentSink(es, "idx", chunk_size=1, **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1), slow)
+    deleting = asyncio.create_task(sink.delete("d1"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not deleting.done()  # the index op must reach the queue before the delete
+    release.set()
+    await asyncio.wait_for(deleting, 5)
+    stats = await sink.finish()
+    assert es.docs == {} and stats.indexed_document_count == 1 and stats.deleted_document_count == 1
+
+
+async def test_cancel_stops_pending_downloads():
+    es = FakeEs()
+    started = asyncio.Event()
+    cancelled = []
+
+    async def hanging(doit=False, timestamp=None):
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    sink = ContentSink(es, "idx", **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1), hanging)
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(sink.cancel(), 5)
+    assert cancelled == [True] and es.docs == {}
