@@ -26,6 +26,8 @@ from .yaml_suite import discover
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::elasticsearch.exceptions.GeneralAvailabilityWarning"),
+    # YAML tests mix body and query parameters on purpose; the client warns about that style.
+    pytest.mark.filterwarnings("ignore:Received '.*' via a specific parameter:DeprecationWarning"),
     pytest.mark.asyncio(loop_scope="module"),
 ]
 TESTS = discover()
