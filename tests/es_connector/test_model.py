@@ -125,3 +125,17 @@ def test_jobs_sort_by_date_value_not_by_text():
     assert _epoch_ms("2024-01-01T01:00:00+01:00") == _epoch_ms("2024-01-01T00:00:00.000Z")
     assert _epoch_ms("2024-01-02T00:00:00Z") > _epoch_ms("2024-01-01T23:59:59.999+00:00")
     assert _epoch_ms(None) == float("-inf") and _epoch_ms("garbage") == float("-inf")
+
+
+def test_filtering_update_body_rules():
+    with pytest.raises(EsError) as err:
+        model.parse_filtering_update({})
+    assert err.value.reason == "Validation Failed: 1: [advanced_snippet] and [rules] cannot be both [null].;"
+    with pytest.raises(EsError) as err:
+        model.parse_filtering_update({"filtering": [], "rules": []})
+    assert "If [filtering] is specified" in err.value.reason
+    with pytest.raises(EsError) as err:
+        model.parse_filtering_update(
+            {"rules": [], "advanced_snippet": {"updated_at": "wrong datetime", "value": {}}}
+        )
+    assert err.value.type == "x_content_parse_exception"
