@@ -125,9 +125,12 @@ async def handle_errors(request: web.Request, handler):
         raise web.HTTPSeeOther("/login?expired=1") from None
     except (ApiError, TransportError) as exc:
         message = es_errors.describe(exc)
+        status = getattr(getattr(exc, "meta", None), "status", None)
+        status = status if isinstance(status, int) and 400 <= status < 500 else 502
         if _wants_json(request):
-            return web.json_response({"error": message}, status=502)
-        return render(request, "error.html", status=502, title="Elasticsearch error", message=message)
+            return web.json_response({"error": message}, status=status)
+        title = "Not allowed" if status == 403 else "Elasticsearch error"
+        return render(request, "error.html", status=status, title=title, message=message)
     except Exception:
         logger.exception("unexpected error while serving %s %s", request.method, request.path)
         message = "Something went wrong while serving this page. The details are in the UI's log."

@@ -223,12 +223,27 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await page.get_by_label("Advanced rules (JSON)").fill(f'[{{"query": "space = {space_key}"}}]')
                 await page.get_by_role("button", name="+ Add rule").click()
                 row = page.locator(".rule-row").last
-                await row.get_by_label("Policy", exact=True).select_option("exclude")
-                await row.get_by_label("Field", exact=True).fill("title")
-                await row.get_by_label("Rule", exact=True).select_option("regex")
-                await row.get_by_label("Value", exact=True).fill("(draft")
+                await row.get_by_label(re.compile(r"^Policy of rule \d+$")).select_option("exclude")
+                await row.get_by_label(re.compile(r"^Field of rule \d+$")).fill("title")
+                await row.get_by_label(re.compile(r"^Rule of rule \d+$")).select_option("regex")
+                await row.get_by_label(re.compile(r"^Value of rule \d+$")).fill("(draft")
                 await expect(row.locator(".error")).to_contain_text("Invalid regular expression")
-                await row.get_by_label("Value", exact=True).fill("^Draft")
+                await row.get_by_label(re.compile(r"^Value of rule \d+$")).fill("^Draft")
+                # reorder and delete from the keyboard-reachable buttons
+                await page.get_by_role("button", name="+ Add rule").click()
+                second = page.locator(".rule-row").nth(1)
+                await second.get_by_label("Field of rule 2").fill("space_key")
+                await second.get_by_label("Value of rule 2").fill(space_key)
+                await page.get_by_role("button", name="Move rule 2 up").click()
+                await expect(page.locator(".rule-row").first.get_by_label("Field of rule 1")).to_have_value(
+                    "space_key"
+                )
+                await expect(
+                    page.get_by_role("button", name="Move rule 1 up")
+                ).to_be_focused()  # focus follows the row
+                await page.get_by_role("button", name="Delete rule 1").click()
+                await expect(page.locator(".rule-row")).to_have_count(1)
+                await expect(page.get_by_label("Field of rule 1")).to_have_value("title")
                 await shots.take("sync-rules-editor")
                 await page.get_by_role("button", name="Save and validate draft").click()
                 # the service validates the draft; a valid draft is activated by the user or,

@@ -205,7 +205,16 @@
   // -- sync rules editor -------------------------------------------------------------------
   const rows = $("#rule-rows");
   if (rows) {
-    const renumber = () => $$(".rule-row", rows).forEach((row, i) => { $(".order", row).textContent = String(i + 1); });
+    const renumber = () => $$(".rule-row", rows).forEach((row, i) => {
+      $(".order", row).textContent = String(i + 1);
+      // "Policy of rule 2": each control says which row it belongs to
+      $$("[data-label-base]", row).forEach((el) => el.setAttribute("aria-label", `${el.dataset.labelBase} of rule ${i + 1}`));
+      $$("[data-move], [data-remove]", row).forEach((el) => {
+        const what = el.dataset.move ? `Move rule ${i + 1} ${el.dataset.move}` : `Delete rule ${i + 1}`;
+        el.setAttribute("aria-label", what);
+      });
+    });
+    renumber();
     function checkRow(row) {
       const kind = $("[name=rule_rule]", row).value;
       const value = $("[name=rule_value]", row).value;
