@@ -88,3 +88,50 @@ async def test_simulate_stored_and_inline(es_client):
         docs=[{"_source": {"t": "  a  b c "}}],
     )
     assert r["docs"][0]["doc"]["_source"] == {"t": "a-b-c"}
+
+
+async def test_mutate_processors(es_client):
+    await es_client.ingest.put_pipeline(
+        id="m",
+        processors=[
+            {"split": {"field": "s", "separator": "-"}},
+            {"join": {"field": "j", "separator": "."}},
+            {"convert": {"field": "c", "type": "integer"}},
+            {"convert": {"field": "b", "type": "boolean"}},
+            {"html_strip": {"field": "h", "target_field": "h_text"}},
+            {"set": {"field": "copy", "copy_from": "missing", "ignore_empty_value": True}},
+            {"set": {"field": "copy2", "copy_from": "s"}},
+        ],
+    )
+    await es_client.index(
+        index="mut",
+        id="1",
+        pipeline="m",
+        document={
+            "s": "a-b-c",
+            "j": ["1", 2, True],
+            "c": ["1", "0x10"],
+            "b": "TRUE",
+            "h": "<p>Hi <b>there</b> &amp; you</p>",
+        },
+    )
+    src = (await es_client.get(index="mut", id="1"))["_source"]
+    assert src["s"] == ["a", "b", "c"] and src["copy2"] == ["a", "b", "c"]
+    assert src["j"] == "1.2.true"
+    assert src["c"] == [1, 16] and src["b"] is True
+    assert src["h_text"] == "\nHi there & you\n"
+    assert "copy" not in src
+    with pytest.raises(BadRequestError) as info:
+        await es_client.index(
+            index="mut", id="2", pipeline="m", document={"s": "x", "j": [], "c": "nope", "b": "1", "h": ""}
+        )
+    assert "unable to convert [nope] to integer" in info.value.body["error"]["reason"]
+
+
+async def test_validation_errors_carry_the_processor_tag_and_summary_lists_ids(es_client):
+    with pytest.raises(BadRequestError) as info:
+        await es_client.ingest.put_pipeline(id="t", processors=[{"set": {"tag": "my-tag"}}])
+    cause = info.value.body["error"]["root_cause"][0]
+    assert (cause["processor_tag"], cause["property_name"]) == ("my-tag", "field")
+    await es_client.ingest.put_pipeline(id="t", description="described", processors=[])
+    assert (await es_client.ingest.get_pipeline(id="t", summary=True)).body == {"t": {}}
