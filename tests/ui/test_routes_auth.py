@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.ui.conftest import UiClient, _standin_class, make_ui
+from tests.ui.conftest import UiClient, _standin_class, confluence_configuration, make_ui, seed_connector
 
 PAGES = [
     "/connectors",
@@ -143,3 +143,35 @@ async def test_api_key_sign_in_against_a_secured_cluster():
             assert right.status == 303
             assert (await ui.get("/connectors")).status == 200
             assert "key-secret-value" not in "".join(ui.bodies)
+
+
+POSTS = [
+    "/connectors/conf-1/delete",
+    "/connectors/conf-1/configuration",
+    "/connectors/conf-1/scheduling",
+    "/connectors/conf-1/sync-rules/edit",
+    "/connectors/conf-1/sync-rules/activate",
+    "/connectors/conf-1/sync-rules/revert",
+    "/connectors/conf-1/sync",
+    "/connectors/conf-1/jobs/some-job/cancel",
+]
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_every_action_refuses_a_missing_or_wrong_csrf_token(ui, admin, path):
+    await seed_connector(admin, configuration=confluence_configuration())
+    before = (await admin.connector.get(connector_id="conf-1")).body
+    data = {
+        "confirm_name": "Team wiki",
+        "job_type": "full",
+        "type": "full",
+        "interval": "0 0 1 * * ?",
+        "enabled": "true",
+        "advanced_snippet": "[]",
+        "confluence_url": "https://x",
+    }
+    assert (await ui.post(path, data, csrf=False)).status == 403
+    assert (await ui.request("POST", path, data={**data, "_csrf": "forged"})).status == 403
+    after = (await admin.connector.get(connector_id="conf-1")).body
+    assert after == before
+    assert (await admin.connector.sync_job_list(connector_id="conf-1")).body["count"] == 0
