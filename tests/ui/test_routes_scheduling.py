@@ -2,7 +2,7 @@
 
 import json
 
-from tests.ui.conftest import seed_connector
+from tests.ui.conftest import confluence_configuration, seed_connector
 
 
 async def test_scheduling_page_shows_next_runs(ui, admin):
@@ -60,3 +60,30 @@ async def test_cron_preview_api(ui):
     assert data["picker"]["frequency"] == "week" and data["picker"]["custom"] is False
     bad = json.loads((await ui.get("/api/cron?expression=nope")).body_text)
     assert bad["valid"] is False and "expected 6 or 7 fields" in bad["error"]
+
+
+async def test_incremental_and_access_control_panels_follow_the_features(ui, admin):
+    await seed_connector(admin, configuration=confluence_configuration())
+    page = await ui.get("/connectors/conf-1/scheduling")
+    assert "Incremental content sync" not in page.body_text and "Access control sync" not in page.body_text
+    await admin.connector.update_features(
+        connector_id="conf-1",
+        features={"incremental_sync": {"enabled": True}, "document_level_security": {"enabled": True}},
+    )
+    page = await ui.get("/connectors/conf-1/scheduling")
+    assert "Incremental content sync" in page.body_text and "Access control sync" in page.body_text
+    assert "Access control syncs need document level security" in page.body_text  # DLS is off in the config
+    refused = await ui.post(
+        "/connectors/conf-1/scheduling",
+        {"type": "access_control", "enabled": "true", "interval": "0 0 1 * * ?"},
+    )
+    assert refused.status == 400 and "Enable document level security" in refused.body_text
+    saved = await ui.post(
+        "/connectors/conf-1/scheduling", {"type": "incremental", "enabled": "true", "interval": "0 0 * * * ?"}
+    )
+    assert saved.status == 303
+    scheduling = (await admin.connector.get(connector_id="conf-1")).body["scheduling"]
+    assert scheduling["incremental"] == {"enabled": True, "interval": "0 0 * * * ?"}
+    assert scheduling["access_control"]["enabled"] is False
+    overview = await ui.get("/connectors/conf-1")
+    assert 'value="incremental"' in overview.body_text and 'value="access_control"' not in overview.body_text
