@@ -141,3 +141,29 @@ async def test_refresh_reports_shards(es_client):
     assert r["_shards"]["successful"] >= 1
     with pytest.raises(NotFoundError):
         await es_client.indices.refresh(index="missing-index")
+
+
+async def test_delete_never_expands_aliases(es_client):
+    await es_client.indices.create(index="real", aliases={"nick": {}})
+    await es_client.indices.create(index="other")
+    with pytest.raises(BadRequestError) as info:
+        await es_client.indices.delete(index="nick")
+    assert "matches an alias" in info.value.body["error"]["reason"]
+    await es_client.indices.delete(index="nic*")  # wildcards do not match aliases
+    await es_client.indices.delete(index="nick,other", ignore_unavailable=True)
+    assert await es_client.indices.exists(index="real")
+    assert not await es_client.indices.exists(index="other")
+    with pytest.raises(NotFoundError):
+        await es_client.indices.delete(index="nothing*", allow_no_indices=False)
+
+
+async def test_alias_routing_expands_and_types_in_put_mapping_are_refused(es_client):
+    await es_client.indices.create(index="ar", aliases={"r": {"routing": "b"}})
+    props = (await es_client.indices.get_alias(name="r"))["ar"]["aliases"]["r"]
+    assert props == {"index_routing": "b", "search_routing": "b"}
+    with pytest.raises(BadRequestError) as info:
+        await es_client.indices.put_mapping(index="ar", body={"_doc": {"properties": {}}})
+    assert info.value.body["error"]["reason"] == "Types cannot be provided in put mapping requests"
+    with pytest.raises(BadRequestError) as info:
+        await es_client.indices.create(index="sd", settings={"soft_deletes.enabled": False})
+    assert "soft-deletes disabled is no longer supported" in info.value.body["error"]["reason"]
