@@ -95,6 +95,16 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _display_text(spec: dict[str, Any], value: Any) -> str:
+    """View mode: option labels for dropdowns, On/Off for switches, text otherwise."""
+    for option in spec.get("options") or []:
+        if isinstance(option, dict) and _as_text(option.get("value")) == _as_text(value):
+            return str(option.get("label") or option.get("value"))
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    return _as_text(value)
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
@@ -182,7 +192,7 @@ def make_field(
         display_value = MASK if has_value else EMPTY
         edit_value = ""
     else:
-        display_value = _as_text(value) if has_value else EMPTY
+        display_value = _display_text(spec, value) if has_value else EMPTY
         edit_value = _as_text(value) if has_value else ""
     return FormField(
         key=key,

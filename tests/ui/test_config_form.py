@@ -170,3 +170,10 @@ def test_document_level_security_toggle_needs_the_feature():
     assert config_form.check_submission(schema, {}, dls_feature=True).values == {
         "use_document_level_security": False
     }
+
+
+def test_view_mode_shows_option_labels_and_switch_states():
+    fields = config_form.build_form(SCHEMA).by_key()
+    assert fields["data_source"].display_value == "Cloud"
+    assert fields["use_text_extraction_service"].display_value == "Off"
+    assert fields["spaces"].display_value == "*"
