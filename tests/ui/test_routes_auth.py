@@ -175,3 +175,21 @@ async def test_every_action_refuses_a_missing_or_wrong_csrf_token(ui, admin, pat
     after = (await admin.connector.get(connector_id="conf-1")).body
     assert after == before
     assert (await admin.connector.sync_job_list(connector_id="conf-1")).body["count"] == 0
+
+
+async def test_elasticsearch_going_away_is_a_readable_page_not_a_traceback():
+    es = await _standin_class()(port=0).start()
+    try:
+        async with make_ui(es.url) as client:
+            ui = UiClient(client)
+            assert (await ui.sign_in()).status == 303
+            assert (await ui.get("/connectors")).status == 200
+            await es.stop()
+            page = await ui.get("/connectors")
+            assert page.status == 502
+            assert "Elasticsearch cannot be reached" in page.body_text
+            assert "Traceback" not in page.body_text and '{"error"' not in page.body_text
+            api = await ui.get("/api/connectors/x/state")
+            assert api.status == 502 and "cannot be reached" in api.body_text
+    finally:
+        await es.stop()
