@@ -59,3 +59,15 @@ async def test_wrong_password_and_wrong_key_401_without_leaking_secrets(secured,
 async def test_half_configured_auth_is_refused():
     with pytest.raises(ValueError, match="username and password"):
         EsStandin(username="elastic")
+
+
+async def test_security_authenticate_names_the_user(secured):
+    async with AsyncElasticsearch(secured.url, basic_auth=("elastic", SECRET)) as client:
+        who = await client.security.authenticate()
+        assert who["username"] == "elastic" and who["authentication_type"] == "realm"
+    async with AsyncElasticsearch(secured.url, api_key=("key-id", "key-secret-value")) as client:
+        who = await client.security.authenticate()
+        assert who["authentication_type"] == "api_key" and who["api_key"]["id"] == "key-id"
+    async with AsyncElasticsearch(secured.url, basic_auth=("elastic", "wrong")) as client:
+        with pytest.raises(AuthenticationException):
+            await client.security.authenticate()
