@@ -35,7 +35,9 @@ class UiSettings:
             es_host=str(host).rstrip("/"),
             verify_certs=bool(es.get("verify_certs", True)),
             ca_certs=es.get("ca_certs") or None,
-            request_timeout=float(es.get("request_timeout", 30) or 30),
+            # a page waits at most this long for Elasticsearch (the service's longer bulk timeout
+            # in elasticsearch.request_timeout is not meant for interactive requests)
+            request_timeout=float(ui.get("request_timeout", 30) or 30),
             sources={str(k): str(v) for k, v in sources.items()},
             session_idle_seconds=int(ui.get("session_idle_seconds", 8 * 3600)),
             max_sessions=int(ui.get("max_sessions", 500)),
