@@ -181,3 +181,23 @@ async def test_update_with_cas_on_missing_document_is_document_missing(es_client
     with pytest.raises(NotFoundError) as info:
         await es_client.update(index="um", id="1", doc={"a": 1}, if_seq_no=1, if_primary_term=1)
     assert info.value.body["error"]["type"] == "document_missing_exception"
+
+
+async def test_routing_is_kept_and_respected_with_several_shards(es_client):
+    await es_client.indices.create(index="rout", settings={"number_of_shards": 5})
+    await es_client.index(index="rout", id="1", routing="5", document={"a": 1}, refresh=True)
+    got = await es_client.get(index="rout", id="1", routing="5")
+    assert got["_routing"] == "5"
+    assert not await es_client.exists(index="rout", id="1")  # routed by id to another shard
+    with pytest.raises(NotFoundError):
+        await es_client.delete(index="rout", id="1")
+    r = await es_client.search(index="rout")
+    assert r["hits"]["hits"][0]["_routing"] == "5"
+    await es_client.update(index="rout", id="1", routing="5", doc={"b": 2})
+    assert (await es_client.get(index="rout", id="1", routing="5"))["_source"] == {"a": 1, "b": 2}
+    await es_client.indices.create(index="rreq", mappings={"_routing": {"required": True}})
+    from elasticsearch import BadRequestError
+
+    with pytest.raises(BadRequestError) as info:
+        await es_client.index(index="rreq", id="1", document={"a": 1})
+    assert info.value.body["error"]["type"] == "routing_missing_exception"
