@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 import warnings
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -179,7 +178,3 @@ def create_app(config: dict | None = None, settings: UiSettings | None = None) -
 
     app.on_cleanup.append(close_sessions)
     return app
-
-
-def new_login_token() -> str:
-    return secrets.token_urlsafe(32)
