@@ -20,7 +20,7 @@ SOURCES = {"confluence": "connectors.sources.confluence:ConfluenceDataSource"}
 def pytest_collection_modifyitems(items):
     # The client marks the Connector APIs as beta; these tests use them on purpose.
     for item in items:
-        if "tests/ui/" in str(item.fspath):
+        if "tests/ui/" in str(item.path):
             item.add_marker(
                 pytest.mark.filterwarnings("ignore::elasticsearch.exceptions.GeneralAvailabilityWarning")
             )
