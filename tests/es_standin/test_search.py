@@ -428,3 +428,31 @@ async def test_fields_added_to_the_mapping_apply_only_to_documents_indexed_after
     assert (await es_client.count(index="nf", query=query))["count"] == 0
     await es_client.update_by_query(index="nf", refresh=True)
     assert (await es_client.count(index="nf", query=query))["count"] == 1
+
+
+async def test_msearch_answers_each_search_on_its_own(books):
+    r = await books.msearch(
+        searches=[
+            {"index": "books"},
+            {"query": {"term": {"author.keyword": "Ann Lee"}}, "size": 0},
+            {"index": "missing-index"},
+            {"query": {"match_all": {}}},
+            {},
+            {"query": {"no_such_query": {}}},
+        ]
+    )
+    first, second, third = r["responses"]
+    assert first["status"] == 200 and first["hits"]["total"]["value"] == 2
+    assert second["status"] == 404 and second["error"]["type"] == "index_not_found_exception"
+    assert third["status"] == 400 and third["error"]["type"] == "parsing_exception"
+
+
+async def test_slices_partition_the_documents(books):
+    seen = []
+    for slice_id in range(3):
+        r = await books.search(index="books", slice={"id": slice_id, "max": 3}, size=10)
+        seen += [h["_id"] for h in r["hits"]["hits"]]
+    assert sorted(seen) == ["1", "2", "3", "4", "5"]
+    with pytest.raises(BadRequestError) as info:
+        await books.search(index="books", slice={"id": 3, "max": 3})
+    assert "max must be greater than id" in info.value.body["error"]["reason"]
