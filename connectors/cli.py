@@ -107,7 +107,7 @@ def cmd_ui(args) -> int:
     config = _load(args)
     ui_config = config.get("ui") or {}
     host = args.host or ui_config.get("host", "127.0.0.1")
-    port = args.port if args.port is not None else int(ui_config.get("port", 8080))
+    port = args.port if args.port is not None else int(ui_config.get("port", 8090))
     from connectors.ui import run_ui
 
     run_ui(config, host, port)

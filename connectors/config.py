@@ -70,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "ui": {
         "host": "127.0.0.1",
-        "port": 8080,
+        "port": 8090,
         "session_idle_seconds": 28800,
         "max_sessions": 500,
         "page_size": 20,
