@@ -77,3 +77,25 @@ async def test_client_version_check_passes_with_a_fresh_client(es_standin):
     async with AsyncElasticsearch(es_standin.url) as client:
         with pytest.raises(BadRequestError):
             await client.search(index="x", query={"no_such_query": {}})
+
+
+async def test_port_in_use_is_reported_and_cleaned_up(es_standin, tmp_path):
+    from fixtures.elasticsearch import EsStandin
+
+    second = EsStandin(port=es_standin.port, data_dir=str(tmp_path))
+    with pytest.raises(OSError):
+        await second.start()
+    assert second.store.journal._fd is None  # journal closed again
+
+
+def test_cli_rejects_half_credentials_and_bad_port(capsys):
+    from fixtures.elasticsearch.__main__ import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--username", "u"])
+    assert "--username and --password go together" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--port", "70000"])
+    assert "--port must be between 0 and 65535" in capsys.readouterr().err
+    args = parse_args(["--port", "0", "--api-key", "k"])
+    assert (args.host, args.port, args.api_key) == ("127.0.0.1", 0, "k")
