@@ -167,3 +167,26 @@ async def test_alias_routing_expands_and_types_in_put_mapping_are_refused(es_cli
     with pytest.raises(BadRequestError) as info:
         await es_client.indices.create(index="sd", settings={"soft_deletes.enabled": False})
     assert "soft-deletes disabled is no longer supported" in info.value.body["error"]["reason"]
+
+
+async def test_index_stats_count_operations(es_client):
+    await es_client.indices.create(index="st")
+    await es_client.bulk(
+        operations=[
+            {"create": {"_index": "st", "_id": "1"}},
+            {"f": "x"},
+            {"create": {"_index": "st", "_id": "2"}},
+            {"f": "y"},
+        ],
+        refresh=True,
+    )
+    await es_client.update(index="st", id="1", doc={"f": "x"})  # noop
+    await es_client.delete(index="st", id="2", refresh=True)
+    await es_client.search(index="st")
+    stats = (await es_client.indices.stats(index="st"))["indices"]["st"]["primaries"]
+    assert stats["indexing"]["index_total"] == 2
+    assert stats["indexing"]["noop_update_total"] == 1
+    assert stats["indexing"]["delete_total"] == 1
+    assert stats["docs"]["count"] == 1
+    assert stats["search"]["query_total"] == 1
+    assert stats["store"]["size_in_bytes"] > 0
