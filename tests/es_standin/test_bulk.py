@@ -103,3 +103,19 @@ async def test_bulk_without_refresh_is_not_yet_searchable(es_client):
     assert (await es_client.count(index="bnr"))["count"] == 0
     await es_client.bulk(operations=[{"index": {"_index": "bnr", "_id": "2"}}, {"a": 2}], refresh="true")
     assert (await es_client.count(index="bnr"))["count"] == 2
+
+
+async def test_index_action_with_op_type_create(es_client):
+    r = await es_client.bulk(
+        operations=[
+            {"index": {"_index": "opc", "op_type": "create"}},
+            {"f": 1},
+            {"index": {"_index": "opc", "_id": "x", "op_type": "create"}},
+            {"f": 2},
+            {"index": {"_index": "opc", "_id": "x", "op_type": "create"}},
+            {"f": 3},
+        ]
+    )
+    assert r["items"][0]["create"]["result"] == "created"
+    assert r["items"][1]["create"]["result"] == "created"
+    assert r["items"][2]["create"]["status"] == 409

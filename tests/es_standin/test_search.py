@@ -456,3 +456,20 @@ async def test_slices_partition_the_documents(books):
     with pytest.raises(BadRequestError) as info:
         await books.search(index="books", slice={"id": 3, "max": 3})
     assert "max must be greater than id" in info.value.body["error"]["reason"]
+
+
+async def test_sort_format_and_track_total_hits_validation(books):
+    r = await books.search(
+        index="books", sort=[{"published": {"order": "asc", "format": "strict_date_optional_time"}}], size=1
+    )
+    assert r["hits"]["hits"][0]["sort"] == ["1999-12-31T00:00:00.000Z"]
+    after = await books.search(
+        index="books",
+        sort=[{"published": {"order": "asc"}}],
+        size=1,
+        search_after=["1999-12-31T00:00:00.000Z"],
+    )
+    assert after["hits"]["hits"][0]["_id"] == "1"
+    with pytest.raises(BadRequestError) as info:
+        await books.search(index="books", track_total_hits=-2)
+    assert "must be positive or equals to -1" in info.value.body["error"]["reason"]
