@@ -99,3 +99,13 @@ def test_cli_rejects_half_credentials_and_bad_port(capsys):
     assert "--port must be between 0 and 65535" in capsys.readouterr().err
     args = parse_args(["--port", "0", "--api-key", "k"])
     assert (args.host, args.port, args.api_key) == ("127.0.0.1", 0, "k")
+
+
+def test_cli_reports_an_unusable_data_dir(tmp_path, capsys):
+    from fixtures.elasticsearch.__main__ import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["--port", "0", "--data-dir", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use" in err and "Not a directory" in err

@@ -129,3 +129,37 @@ async def test_kill_9_loses_nothing_acknowledged(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+async def test_deletions_and_metadata_changes_survive_restart(tmp_path):
+    async with EsStandin(port=0, data_dir=str(tmp_path)) as es, AsyncElasticsearch(es.url) as client:
+        await client.indices.create(index="a", aliases={"al": {}})
+        await client.indices.create(index="b")
+        await client.index(index="b", id="1", document={"x": 1})
+        await client.indices.delete(index="b")
+        await client.indices.update_aliases(
+            actions=[{"remove": {"index": "a", "alias": "al"}}, {"add": {"index": "a", "alias": "al2"}}]
+        )
+        await client.indices.put_settings(index="a", settings={"refresh_interval": "-1"})
+        await client.ingest.put_pipeline(id="gone", processors=[])
+        await client.ingest.delete_pipeline(id="gone")
+        # many concurrent writes share fsyncs (group commit) and are all durable
+        await asyncio.gather(*(client.index(index="a", id=str(i), document={"i": i}) for i in range(60)))
+    async with EsStandin(port=0, data_dir=str(tmp_path)) as es, AsyncElasticsearch(es.url) as client:
+        assert not await client.indices.exists(index="b")
+        assert list((await client.indices.get_alias(index="a"))["a"]["aliases"]) == ["al2"]
+        assert (await client.indices.get_settings(index="a"))["a"]["settings"]["index"][
+            "refresh_interval"
+        ] == "-1"
+        assert "gone" not in await client.ingest.get_pipeline()
+        assert (await client.count(index="a"))["count"] == 60
+    journal = (tmp_path / JOURNAL).read_bytes()
+    assert b'"t":"drop_index"' not in journal  # compacted: only the current state is kept
+
+
+async def test_unwritable_data_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError):
+        async with EsStandin(port=0, data_dir=str(blocker / "sub")):
+            pass

@@ -473,3 +473,18 @@ async def test_sort_format_and_track_total_hits_validation(books):
     with pytest.raises(BadRequestError) as info:
         await books.search(index="books", track_total_hits=-2)
     assert "must be positive or equals to -1" in info.value.body["error"]["reason"]
+
+
+async def test_expired_point_in_time_and_scroll_are_gone(books):
+    pit = await books.open_point_in_time(index="books", keep_alive="1nanos")
+    from elasticsearch import NotFoundError
+
+    with pytest.raises(NotFoundError) as info:
+        await books.search(pit={"id": pit["id"]}, sort=["_shard_doc"])
+    assert info.value.body["error"]["type"] == "search_context_missing_exception"
+    r = await books.search(index="books", scroll="1nanos", size=1)
+    with pytest.raises(NotFoundError):
+        await books.scroll(scroll_id=r["_scroll_id"])
+    with pytest.raises(BadRequestError) as info:
+        await books.open_point_in_time(index="books", keep_alive="soon")
+    assert "failed to parse setting [keep_alive]" in info.value.body["error"]["reason"]
