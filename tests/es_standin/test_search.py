@@ -488,3 +488,25 @@ async def test_expired_point_in_time_and_scroll_are_gone(books):
     with pytest.raises(BadRequestError) as info:
         await books.open_point_in_time(index="books", keep_alive="soon")
     assert "failed to parse setting [keep_alive]" in info.value.body["error"]["reason"]
+
+
+async def test_alias_filters_apply_to_searches_through_the_alias(books):
+    await books.indices.put_alias(
+        index="books", name="ann-books", filter={"term": {"author.keyword": "Ann Lee"}}
+    )
+    assert sorted(await ids_of(books, "ann-books")) == ["1", "3"]
+    assert len(await ids_of(books, "books")) == 5  # the index itself is not filtered
+    assert len(await ids_of(books, "books,ann-books")) == 5
+    pit = await books.open_point_in_time(index="ann-books", keep_alive="1m")
+    r = await books.search(pit={"id": pit["id"]}, sort=["_shard_doc"])
+    assert sorted(h["_id"] for h in r["hits"]["hits"]) == ["1", "3"]
+
+
+async def ids_of(client, index):
+    r = await client.search(index=index, size=100)
+    return [h["_id"] for h in r["hits"]["hits"]]
+
+
+async def test_alias_filters_apply_to_count(books):
+    await books.indices.put_alias(index="books", name="cheap", filter={"range": {"price": {"lt": 10}}})
+    assert (await books.count(index="cheap"))["count"] == 2
