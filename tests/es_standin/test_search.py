@@ -510,3 +510,10 @@ async def ids_of(client, index):
 async def test_alias_filters_apply_to_count(books):
     await books.indices.put_alias(index="books", name="cheap", filter={"range": {"price": {"lt": 10}}})
     assert (await books.count(index="cheap"))["count"] == 2
+
+
+async def test_alias_filters_apply_to_delete_by_query(books):
+    await books.indices.put_alias(index="books", name="old", filter={"range": {"year": {"lt": 2005}}})
+    r = await books.delete_by_query(index="old", query={"match_all": {}}, refresh=True)
+    assert r["deleted"] == 2
+    assert sorted(await ids_of(books, "books")) == ["3", "4", "5"]
