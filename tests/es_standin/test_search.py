@@ -517,3 +517,28 @@ async def test_alias_filters_apply_to_delete_by_query(books):
     r = await books.delete_by_query(index="old", query={"match_all": {}}, refresh=True)
     assert r["deleted"] == 2
     assert sorted(await ids_of(books, "books")) == ["3", "4", "5"]
+
+
+async def test_highlight_no_match_size_gives_the_start_of_the_field(books):
+    r = await books.search(
+        index="books",
+        query={
+            "simple_query_string": {
+                "query": "cooking",
+                "fields": ["title", "body"],
+                "default_operator": "and",
+            }
+        },
+        highlight={
+            "pre_tags": ["\u0002"],
+            "post_tags": ["\u0003"],
+            "fields": {"body": {"fragment_size": 20, "number_of_fragments": 1, "no_match_size": 20}},
+        },
+    )
+    assert r["hits"]["hits"][0]["highlight"] == {"body": ["Recipes without any"]}
+    r = await books.search(
+        index="books",
+        query={"match": {"body": "arctic"}},
+        highlight={"fields": {"body": {"fragment_size": 20, "number_of_fragments": 1, "no_match_size": 20}}},
+    )
+    assert "<em>Arctic</em>" in r["hits"]["hits"][0]["highlight"]["body"][0]
