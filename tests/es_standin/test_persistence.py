@@ -163,3 +163,13 @@ async def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     with pytest.raises(OSError):
         async with EsStandin(port=0, data_dir=str(blocker / "sub")):
             pass
+
+
+def test_raw_source_is_spliced_into_the_record_verbatim():
+    from fixtures.elasticsearch.journal import decode_all
+
+    raw = '{"title": "caf\u00e9 \\"quoted\\"", "n": [1, 2.5, null]}'.encode()
+    framed = encode({"t": "doc", "id": "1"}, {"src": raw})
+    records, good = decode_all(framed)
+    assert good == len(framed)
+    assert records == [{"t": "doc", "id": "1", "src": {"title": 'caf\u00e9 "quoted"', "n": [1, 2.5, None]}}]
