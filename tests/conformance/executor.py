@@ -257,13 +257,29 @@ def _check_catch(api: str, catch: Any, response: Response) -> None:
         if status < 400 or status in (400, 401, 403, 404, 408, 409):
             raise StepError(f"do {api}: expected catch request (other 4xx/5xx), got status {status}")
     elif is_regex(catch):
-        text = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        body = response.body
+        error = body.get("error", body) if isinstance(body, dict) else body
+        text = error if isinstance(error, str) else java_text(error)
         if status < 400 or not regex_matches(catch, text, verbose=False):
             raise StepError(
                 f"do {api}: expected an error matching {catch}, got status {status}: {_short(response.body)}"
             )
     else:
         raise StepError(f"do {api}: unknown catch {catch!r}")
+
+
+def java_text(value: Any) -> str:
+    """The text Elasticsearch's runner matches ``catch`` regexes against: the ``error`` object as
+    Java prints a map (``{type=..., reason=...}``), strings unescaped."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(java_text(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _check_warnings(api: str, spec: dict[str, Any], response: Response) -> None:

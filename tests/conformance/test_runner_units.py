@@ -145,3 +145,14 @@ def test_checked_in_lists_name_only_existing_tests():
     ids = {t.id for t in discover()}
     stale = sorted((set(lists.expected_pass) | set(lists.skip) | set(lists.xfail)) - ids)
     assert not stale, f"lists name tests that no longer exist: {stale[:5]}"
+
+
+def test_catch_regexes_see_the_error_object_as_java_prints_it():
+    from .executor import java_text
+
+    error = {
+        "root_cause": [{"type": "x", "reason": 'must be "auto"'}],
+        "type": "x",
+        "reason": 'must be "auto"',
+    }
+    assert java_text(error) == '{root_cause=[{type=x, reason=must be "auto"}], type=x, reason=must be "auto"}'
