@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
+from fixtures.confluence import admin, mutations
 from fixtures.confluence.expected import expected_counts
 from tests.confluence_mock.helpers import Api
 
@@ -137,3 +141,108 @@ async def test_identities(http, confluence_dc):
     admin = body["identities"][0]
     assert admin["username"] == "admin" and admin["password"] == "changeme"
     assert admin["personal_access_token"] == "changeme-pat"
+
+
+async def test_label_changes_reach_cql_text_search_at_once(http, confluence_cloud, cloud_admin):
+    """Labels change without a new version: cached search text must not hide the change."""
+    mock = confluence_cloud
+    home = mock.site.space("ENG").homepage_id
+    search = "/wiki/rest/api/content/search"
+    assert await cloud_admin.walk_v1(search, {"cql": "text ~ quokkafollowup"}) == []  # texts now cached
+    status, body = await post(http, mock, "/__admin/mutate",
+                              {"op": "set_labels", "id": home, "labels": ["quokkafollowup"]})  # fmt: skip
+    assert status == 200, body
+    for cql in ("text ~ quokkafollowup", "label = quokkafollowup"):
+        assert [r["id"] for r in await cloud_admin.walk_v1(search, {"cql": cql})] == [home], cql
+    status, body = await post(http, mock, "/__admin/mutate", {"op": "set_labels", "id": home, "labels": []})
+    assert status == 200, body
+    assert await cloud_admin.walk_v1(search, {"cql": "text ~ quokkafollowup"}) == []
+
+
+class _BlockingCount:
+    """Stands in for expected_counts: the first call blocks (in whatever thread runs it) until
+    the test releases it, then counts for real; a bounded wait so a blocked loop fails, not hangs."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.released_in_time: bool | None = None
+        self.calls = 0
+
+    def __call__(self, site, user, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            self.released_in_time = self.release.wait(timeout=5)
+        return expected_counts(site, user, **kwargs)
+
+
+class _SpyLock(asyncio.Lock):
+    """Sets ``contended`` when someone has to wait for the lock."""
+
+    def __init__(self):
+        super().__init__()
+        self.contended = asyncio.Event()
+
+    async def acquire(self):
+        if self.locked():
+            self.contended.set()
+        return await super().acquire()
+
+
+async def _get_json(http, url, **params):
+    async with http.get(url, params=params) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_expected_counts_run_off_the_event_loop(http, confluence_cloud, monkeypatch):
+    fake = _BlockingCount()
+    monkeypatch.setattr(admin, "expected_counts", fake)
+    counting = asyncio.create_task(_get_json(http, confluence_cloud.url + "/__admin/expected"))
+    assert await asyncio.to_thread(fake.entered.wait, 10)
+    status, _ = await _get_json(http, confluence_cloud.url + "/__admin/stats")  # served meanwhile
+    assert status == 200
+    fake.release.set()
+    status, body = await counting
+    assert fake.released_in_time is True
+    site = confluence_cloud.site
+    assert status == 200 and body["counts"] == expected_counts(site, site.user_by_username("admin"))
+
+
+async def test_admin_mutations_wait_for_a_running_count(http, confluence_cloud, monkeypatch):
+    mock = confluence_cloud
+    site = mock.site
+    before = expected_counts(site, site.user_by_username("admin"))["page"]
+    fake = _BlockingCount()
+    monkeypatch.setattr(admin, "expected_counts", fake)
+    mock.state.write_lock = lock = _SpyLock()
+    counting = asyncio.create_task(_get_json(http, mock.url + "/__admin/expected"))
+    assert await asyncio.to_thread(fake.entered.wait, 10)
+    mutating = asyncio.create_task(
+        post(
+            http, mock, "/__admin/mutate", {"op": "create_page", "space_key": "ENG", "title": "During count"}
+        )
+    )
+    await asyncio.wait_for(lock.contended.wait(), 10)
+    assert not mutating.done()
+    fake.release.set()
+    status, body = await counting
+    assert status == 200 and body["counts"]["page"] == before and fake.calls == 1
+    status, _ = await mutating
+    assert status == 200
+    _, body = await _get_json(http, mock.url + "/__admin/expected")
+    assert body["counts"]["page"] == before + 1
+
+
+async def test_in_process_change_during_a_count_is_counted_again(http, confluence_cloud, monkeypatch):
+    mock = confluence_cloud
+    fake = _BlockingCount()
+    monkeypatch.setattr(admin, "expected_counts", fake)
+    counting = asyncio.create_task(_get_json(http, mock.url + "/__admin/expected"))
+    assert await asyncio.to_thread(fake.entered.wait, 10)
+    mutations.create_page(mock.site, space_key="ENG", title="Made in-process during a count")
+    fake.release.set()
+    status, body = await counting
+    site = mock.site
+    assert status == 200 and fake.calls == 2
+    assert body["counts"] == expected_counts(site, site.user_by_username("admin"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fixtures.confluence.auth import basic_header
 from fixtures.confluence.expected import expected_ids
 from tests.confluence_mock.helpers import Api
@@ -143,3 +145,39 @@ async def test_dc_space_permissions_expansion_fails_like_confluence(dc_admin, co
     status, body, _ = await dc_admin.get(f"/rest/api/content/{home}", {"expand": "space.permissions"})
     assert status == 500 and body["statusCode"] == 500
     assert (await dc_admin.get(f"/rest/api/content/{home}", {"expand": "space"}))[0] == 200
+
+
+async def test_admin_rename_goes_through_the_model(confluence_factory):
+    from fixtures.confluence.api_state import IdentityOverrides
+
+    mock = await confluence_factory(
+        flavor="cloud", overrides=IdentityOverrides(username="root", email="Root@Example.com")
+    )
+    site = mock.site
+    admin = site.user_by_username("root")
+    assert admin is not None and site.user_by_email("root@example.com") is admin
+    assert site.user_by_username("admin") is None and site.user_by_email("admin@example.com") is None
+    assert admin.email == "Root@Example.com"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"username": "alice"}, "--admin-user 'alice': user"),
+        ({"email": "BOB@example.com"}, "--admin-email 'BOB@example.com': user"),
+    ],
+)
+async def test_admin_rename_to_another_users_login_is_a_clear_error(confluence_factory, overrides, message):
+    from fixtures.confluence.api_state import IdentityOverrides
+
+    with pytest.raises(ValueError, match=message) as info:
+        await confluence_factory(flavor="cloud", overrides=IdentityOverrides(**overrides))
+    assert "already has that" in str(info.value)
+
+
+def test_admin_rename_clash_on_the_command_line_is_one_line(capsys):
+    from fixtures.confluence.__main__ import main
+
+    assert main(["--expected", "--flavor", "datacenter", "--admin-user", "bob"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --admin-user 'bob': user") and "Traceback" not in err
