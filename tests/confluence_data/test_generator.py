@@ -248,3 +248,31 @@ def test_some_titles_and_file_names_are_tricky(cloud_site):
         page_titles = [cloud_site.content(c).title for c in cloud_site.space_content_ids(space, "page")]
         assert len(page_titles) == len(set(page_titles))
     assert all(n.rsplit(".", 1)[-1] in files.KINDS for n in names)
+
+
+def _runnable_modules() -> list[str]:
+    import pathlib
+
+    package = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "confluence"
+    names = sorted(p.stem for p in package.glob("*.py") if 'if __name__ == "__main__":' in p.read_text())
+    return [f"fixtures.confluence.{n}" if n != "__main__" else "fixtures.confluence" for n in names]
+
+
+def test_every_runnable_module_is_among_the_checked_ones():
+    assert "fixtures.confluence.generator" in _runnable_modules()
+
+
+@pytest.mark.parametrize("module", _runnable_modules())
+def test_python_dash_m_starts_without_warnings(module):
+    """``python -m fixtures.confluence.generator`` must not find itself imported by the package."""
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", module, "--help"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "usage:" in done.stdout
