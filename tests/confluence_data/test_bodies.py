@@ -111,3 +111,33 @@ def test_comment_bodies_are_short_paragraphs(cloud_site):
     comment = next(cloud_site.iter_contents("comment"))
     body = cloud_site.body_of(comment)
     assert body.startswith("<p>") and search_token(comment.id) in body and len(body) < 2000
+
+
+def test_fast_draws_are_the_stock_draws():
+    import random
+
+    from fixtures.confluence import bodies
+
+    for seed in range(50):
+        fast, stock = bodies._Draws(seed), random.Random(seed)
+        for a, b in ((1, 1), (0, 1), (2, 4), (1, 999), (15, 40), (0, 10_000), (2023, 2025), (1, 64)):
+            assert fast.randint(a, b) == stock.randint(a, b)
+        for seq in (bodies.WORDS, bodies.PANELS, ("x",), bodies.NON_LATIN):
+            assert fast.choice(seq) == stock.choice(seq)
+        assert bodies._sentence(fast, 17) == " ".join(stock.choices(bodies.WORDS, k=17)).capitalize() + "."
+        assert fast.random() == stock.random()
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_rendered_bytes_match_rendering_with_stock_random(flavor, monkeypatch):
+    import random
+
+    from fixtures.confluence import bodies
+
+    site = generate_site("small", seed=3, flavor=flavor)
+    fast = [render_body(site, c) for c in site.iter_contents()]
+    monkeypatch.setattr(bodies, "_Draws", random.Random)
+    monkeypatch.setattr(
+        bodies, "_sentence", lambda rng, n: " ".join(rng.choices(bodies.WORDS, k=n)).capitalize() + "."
+    )
+    assert [render_body(site, c) for c in site.iter_contents()] == fast
