@@ -54,7 +54,7 @@ async def test_unknown_processor_is_a_clear_400(es_client):
     assert "[target_field] required property is missing" in info.value.body["error"]["reason"]
     with pytest.raises(BadRequestError) as info:
         await es_client.ingest.put_pipeline(
-            id="bad", processors=[{"set": {"field": "a", "value": 1, "if": "ctx.x == 1"}}]
+            id="bad", processors=[{"set": {"field": "a", "value": 1, "if": "ctx.x > 1"}}]
         )
     assert "[if] scripts are not supported" in info.value.body["error"]["reason"]
 
