@@ -13,7 +13,7 @@ from aiohttp import web
 from connectors.ui.sync_rules import POLICIES, RULES
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
-SESSION = web.RequestKey("session", object)  # the signed-in Session, or None
+SESSION = "session"  # the signed-in Session, or None
 
 SYNC_STATUS = {
     "completed": ("Sync complete", "success"),
