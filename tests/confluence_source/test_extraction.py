@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import threading
 
 import pytest
 
 from connectors.sources.confluence.extraction import (
-    TextExtractor,
     UnsupportedFileType,
     decode_text,
     extract_text,
@@ -104,28 +101,3 @@ def test_unsupported_and_damaged():
         extract_text(b"\x89PNG", "photo.png", "image/png")
     with pytest.raises(Exception):  # noqa: B017 - any parser error; the data source records it
         extract_text(b"not a pdf", "broken.pdf", "application/pdf")
-
-
-async def test_extractor_runs_off_the_event_loop():
-    loop_thread = threading.get_ident()
-    seen = {}
-
-    extractor = TextExtractor(workers=2)
-    import connectors.sources.confluence.extraction as extraction
-
-    original = extraction._EXTRACTORS["text"]
-
-    def spy(data):
-        seen["thread"] = threading.get_ident()
-        return original(data)
-
-    extraction._EXTRACTORS["text"] = spy
-    try:
-        results = await asyncio.gather(
-            *(extractor.extract(b"hello", "a.txt", "text/plain") for _ in range(5))
-        )
-    finally:
-        extraction._EXTRACTORS["text"] = original
-        extractor.close()
-    assert results == ["hello"] * 5
-    assert seen["thread"] != loop_thread

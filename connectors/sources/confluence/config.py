@@ -24,6 +24,7 @@ CLOUD_API_TOKEN = "api_token"
 
 MAX_CONCURRENT_DOWNLOADS = 50
 DEFAULT_ATTACHMENT_MB = 10
+DEFAULT_EXTRACTION_TIMEOUT = 60
 
 #: The content toggles, by setting name, with the form label.
 TOGGLES = {
@@ -216,6 +217,17 @@ def default_configuration() -> dict[str, dict[str, Any]]:
                     {"type": "less_than", "constraint": MAX_CONCURRENT_DOWNLOADS + 1},
                 ],
             ),
+            "extraction_timeout_seconds": field(
+                "Time limit per attachment file (seconds)",
+                type="int",
+                default_value=DEFAULT_EXTRACTION_TIMEOUT,
+                value=DEFAULT_EXTRACTION_TIMEOUT,
+                required=False,
+                ui_restrictions=["advanced"],
+                validations=[{"type": "greater_than", "constraint": 0}],
+                tooltip="Reading the text of one attachment may take this long; a slower file is "
+                "indexed without content and the reason is recorded.",
+            ),
             "use_document_level_security": field(
                 "Enable document level security",
                 type="bool",
@@ -257,6 +269,7 @@ class Settings:
     ssl_ca: str | None
     retry_count: int
     concurrency: int
+    extraction_timeout: float = float(DEFAULT_EXTRACTION_TIMEOUT)
     problems: tuple[str, ...] = dc_field(default=())
 
     @property
@@ -443,6 +456,19 @@ def read_settings(config) -> Settings:
         problems.append(f"'Retries per request' must be 0 or more, got {retry_count!r}.")
         retry_count = 3
 
+    extraction_timeout = get("extraction_timeout_seconds", DEFAULT_EXTRACTION_TIMEOUT)
+    if extraction_timeout in (None, ""):
+        extraction_timeout = DEFAULT_EXTRACTION_TIMEOUT
+    if (
+        isinstance(extraction_timeout, bool)
+        or not isinstance(extraction_timeout, int | float)
+        or extraction_timeout <= 0
+    ):
+        problems.append(
+            f"'Time limit per attachment file (seconds)' must be a positive number, got {extraction_timeout!r}."
+        )
+        extraction_timeout = DEFAULT_EXTRACTION_TIMEOUT
+
     ssl_ca = None
     if get("ssl_enabled", False):
         ssl_ca = str(get("ssl_ca", "") or "").strip()
@@ -476,5 +502,6 @@ def read_settings(config) -> Settings:
         ssl_ca=ssl_ca or None,
         retry_count=retry_count,
         concurrency=concurrency,
+        extraction_timeout=float(extraction_timeout),
         problems=tuple(problems),
     )

@@ -116,7 +116,7 @@ class ConfluenceDataSource(BaseDataSource):
     @property
     def extractor(self) -> TextExtractor:
         if self._extractor is None:
-            self._extractor = TextExtractor(workers=2)
+            self._extractor = TextExtractor(timeout=self.settings.extraction_timeout)
         return self._extractor
 
     async def close(self) -> None:

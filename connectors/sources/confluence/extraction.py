@@ -1,18 +1,21 @@
 """Text of attachment files (PDF, Word, Excel, PowerPoint, HTML, plain text), extracted off the
-event loop in a small thread pool with a bounded number of jobs at a time.
+event loop in worker processes (:mod:`.worker_pool`), a bounded number of jobs at a time.
 
-:func:`extract_text` is synchronous and pure (bytes in, text out) so it can run in any pool;
-:class:`TextExtractor` is the async front the data source uses.
+:func:`extract_text` is synchronous and pure (bytes in, text out);
+:class:`TextExtractor` is the async front the data source uses. Never run the office parsers
+in threads: python-docx and python-pptx share one module-global lxml parser that is not
+thread-safe (concurrent use crashes the interpreter).
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable
 
 from bs4 import BeautifulSoup
+
+from connectors.sources.confluence.worker_pool import DEFAULT_TIMEOUT, ProcessRunner
 
 #: Extracted text is cut at this many characters (a bounded document size in the index).
 MAX_TEXT_CHARS = 2_000_000
@@ -133,29 +136,32 @@ def extract_text(data: bytes, filename: str, media_type: str | None) -> str:
 
 
 class TextExtractor:
-    """Runs :func:`extract_text` in an executor, at most ``max_jobs`` at a time.
+    """Runs :func:`extract_text` (or ``function``, a picklable module-level function with the
+    same signature) in worker processes; see :class:`~.worker_pool.ProcessRunner` for the pool
+    size, the bound on jobs in flight, the per-file ``timeout`` and crash handling.
 
-    The default executor is a thread pool of ``workers`` threads owned (and shut down) by this
-    object; pass ``executor`` to use a process pool instead.
+    A file that crashes its worker raises :class:`~.worker_pool.WorkerCrashed`, one over the
+    time limit :class:`~.worker_pool.WorkerTimedOut`; the caller records either as an extraction
+    failure of that one file. :meth:`close` stops the workers.
     """
 
-    def __init__(self, *, workers: int = 2, max_jobs: int | None = None, executor: Executor | None = None):
-        self._own_executor = executor is None
-        self._executor = executor
-        self._workers = workers
-        self._jobs = asyncio.Semaphore(max_jobs or workers)
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        max_jobs: int | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        function: Callable[[bytes, str, str | None], str] = extract_text,
+    ):
+        self._runner = ProcessRunner(workers=workers, max_jobs=max_jobs, timeout=timeout)
+        self._function = function
 
-    def _get_executor(self) -> Executor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="extract")
-        return self._executor
+    @property
+    def runner(self) -> ProcessRunner:
+        return self._runner
 
     async def extract(self, data: bytes, filename: str, media_type: str | None) -> str:
-        async with self._jobs:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._get_executor(), extract_text, data, filename, media_type)
+        return await self._runner.run(self._function, data, filename, media_type)
 
     def close(self) -> None:
-        if self._own_executor and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._runner.close()

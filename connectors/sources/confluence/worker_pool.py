@@ -1,0 +1,179 @@
+"""Run CPU-bound parsers in separate worker processes, from asyncio, with crash isolation.
+
+Why processes and not threads: python-docx and python-pptx parse XML with one module-global
+lxml parser object, which is not safe to use from two threads at once (two concurrent DOCX
+files can corrupt its state and crash the interpreter with SIGSEGV). A worker process owns its
+parser; if a parser crashes, only that worker dies.
+
+:class:`ProcessRunner` gives:
+
+* a lazily created pool (``spawn`` start method: an asyncio process with threads is never
+  forked), ``min(2, cpu count)`` workers by default, each recycled after ``max_tasks_per_child``
+  files so a leaky parser cannot grow a worker without bound;
+* a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
+  held in memory stay bounded;
+* a per-file time limit: a file that takes longer than ``timeout`` seconds (counted from its
+  hand-over to a free worker: jobs never queue inside the pool) fails with
+  :class:`WorkerTimedOut` and its pool is killed and replaced (a running parser cannot be
+  interrupted any other way);
+* crash isolation: when a worker dies (``BrokenProcessPool``), every job that was in that pool
+  is retried once, alone, in a separate single-worker pool. A job that kills that worker too is
+  the culprit and fails with :class:`WorkerCrashed`; the others succeed. The sync goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_TASKS_PER_CHILD = 500
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker process died while handling this job (parser crash, out of memory, ...)."""
+
+
+class WorkerTimedOut(RuntimeError):
+    """The job took longer than the time limit; its worker was killed."""
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    """Stop a pool now, running jobs included; its pending futures fail with BrokenProcessPool."""
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        try:
+            if process.is_alive():
+                process.kill()
+        except (OSError, ValueError):  # already reaped or closed
+            pass
+    executor.shutdown(wait=False)
+
+
+class _Pool:
+    """One lazily created process pool that can be thrown away and replaced."""
+
+    def __init__(self, workers: int, context, max_tasks_per_child: int | None):
+        self.workers = workers
+        self._context = context
+        self._max_tasks = max_tasks_per_child
+        self._executor: ProcessPoolExecutor | None = None
+        self.generation = 0
+        # one job per worker at a time, so a job's time limit counts its own work, not a queue
+        self.slots = asyncio.Semaphore(workers)
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=self._context, max_tasks_per_child=self._max_tasks
+            )
+            self.generation += 1
+        return self._executor
+
+    def discard(self, executor: ProcessPoolExecutor) -> None:
+        if self._executor is executor:
+            self._executor = None
+        _kill(executor)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            _kill(executor)
+
+
+class ProcessRunner:
+    """``await runner.run(fn, *args)`` runs a picklable module-level ``fn`` in a worker process."""
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        max_jobs: int | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_tasks_per_child: int | None = DEFAULT_MAX_TASKS_PER_CHILD,
+        start_method: str = "spawn",
+    ):
+        workers = workers or default_workers()
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout}")
+        context = multiprocessing.get_context(start_method)
+        self._main = _Pool(workers, context, max_tasks_per_child)
+        self._quarantine = _Pool(1, context, max_tasks_per_child)
+        self._quarantine_lock = asyncio.Lock()
+        self._jobs = asyncio.Semaphore(max_jobs or 2 * workers)
+        self.timeout = timeout
+        self.workers = workers
+        self.crashes = 0  # jobs that killed their worker
+        self.timeouts = 0  # jobs over the time limit
+        self.pool_restarts = 0
+
+    @property
+    def started(self) -> bool:
+        return self._main.started or self._quarantine.started
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        async with self._jobs:
+            try:
+                return await self._attempt(self._main, fn, args)
+            except BrokenProcessPool:
+                pass  # this job or one next to it killed a worker: retry it alone to tell which
+            async with self._quarantine_lock:
+                try:
+                    return await self._attempt(self._quarantine, fn, args)
+                except BrokenProcessPool:
+                    self.crashes += 1
+                    raise WorkerCrashed(
+                        "the worker process died while reading this file (parser crash or out of memory)"
+                    ) from None
+
+    async def _attempt(self, pool: _Pool, fn: Callable[..., Any], args: tuple) -> Any:
+        async with pool.slots:
+            return await self._attempt_in_slot(pool, fn, args)
+
+    async def _attempt_in_slot(self, pool: _Pool, fn: Callable[..., Any], args: tuple) -> Any:
+        executor = pool.get()
+        try:
+            future = executor.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down under us: a fresh pool
+            self._replace(pool, executor)
+            executor = pool.get()
+            future = executor.submit(fn, *args)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except TimeoutError:
+            self.timeouts += 1
+            logger.warning("a file took over %g s to read: restarting the extraction workers", self.timeout)
+            self._replace(pool, executor)  # a running parser cannot be interrupted: kill its pool
+            raise WorkerTimedOut(f"gave up after {self.timeout:g} s (time limit per file)") from None
+        except BrokenProcessPool:
+            self._replace(pool, executor)
+            raise
+
+    def _replace(self, pool: _Pool, executor: ProcessPoolExecutor) -> None:
+        if pool.started and pool.get() is executor:
+            self.pool_restarts += 1
+            logger.warning("an extraction worker died or was stopped; starting a new one")
+        pool.discard(executor)
+
+    def close(self) -> None:
+        """Stop the workers now (running jobs are abandoned)."""
+        self._main.close()
+        self._quarantine.close()

@@ -1,0 +1,31 @@
+"""Test-only extractor functions for the worker-process tests. They live in an importable
+module (not a test file) because a spawned worker process imports them by name."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from connectors.sources.confluence.extraction import extract_text
+
+CRASH = b"@@CRASH-THE-WORKER@@"
+HANG = b"@@HANG-THE-WORKER@@"
+
+
+def crash_on_marker(data: bytes, filename: str, media_type: str | None) -> str:
+    """Kill the worker process outright (like a SIGSEGV in a parser) when the marker is there."""
+    if CRASH in data:
+        os._exit(11)
+    return extract_text(data, filename, media_type)
+
+
+def hang_on_marker(data: bytes, filename: str, media_type: str | None) -> str:
+    """Never return for a file with the marker (a pathological file)."""
+    if HANG in data:
+        threading.Event().wait()
+    return extract_text(data, filename, media_type)
+
+
+def where(data: bytes, filename: str, media_type: str | None) -> str:
+    """The worker's process id and thread id, to show the work is done elsewhere."""
+    return f"{os.getpid()} {threading.get_ident()}"

@@ -1,0 +1,143 @@
+"""Attachment extraction in worker processes: concurrency-safe office parsing, a crashing
+worker survived, a per-file time limit, bounded jobs in flight, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+
+import pytest
+
+from connectors.sources.confluence.extraction import TextExtractor, extract_text
+from connectors.sources.confluence.worker_pool import ProcessRunner, WorkerCrashed, WorkerTimedOut
+from fixtures.confluence.attachments import MEDIA_TYPES, attachment_bytes, size_limits
+from fixtures.confluence.model import Attachment, Version
+from tests.confluence_source import extract_hooks
+
+WHEN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def make_attachment(n: int, kind: str) -> Attachment:
+    lo, _ = size_limits(kind)
+    return Attachment(
+        id=str(72000 + n),
+        title=f"minutes-{n}.{kind}",
+        space_key="ENG",
+        created=WHEN,
+        created_by="u1",
+        version=Version(number=1, when=WHEN, by="u1"),
+        container_id="p1",
+        media_type=MEDIA_TYPES[kind],
+        file_size=lo + 500 + n,
+        kind=kind,
+        seed=n,
+        expected_text=f"token{n:04d}x quarterly minutes number {n}",
+    )
+
+
+@pytest.fixture(scope="module")
+def office_files():
+    files = []
+    for n in range(40):
+        att = make_attachment(n, "docx" if n % 2 == 0 else "pptx")
+        files.append((att, attachment_bytes(att)))
+    return files
+
+
+async def test_many_concurrent_docx_and_pptx_extractions_are_all_right(office_files):
+    extractor = TextExtractor(workers=2, max_jobs=40)
+    try:
+        texts = await asyncio.gather(
+            *(extractor.extract(data, att.title, att.media_type) for att, data in office_files)
+        )
+    finally:
+        extractor.close()
+    for (att, data), text in zip(office_files, texts, strict=True):
+        assert att.expected_text in text, att.title
+        assert text == extract_text(data, att.title, att.media_type)  # identical to in-process
+        others = [a.expected_text for a, _ in office_files if a is not att]
+        assert not any(other in text for other in others), f"{att.title} got another file's text"
+    assert extractor.runner.crashes == 0 and extractor.runner.pool_restarts == 0
+
+
+async def test_extraction_runs_in_another_process():
+    extractor = TextExtractor(workers=2, function=extract_hooks.where)
+    try:
+        results = await asyncio.gather(*(extractor.extract(b"x", "a.txt", "text/plain") for _ in range(6)))
+    finally:
+        extractor.close()
+    pids = {int(r.split()[0]) for r in results}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+async def test_a_crashing_worker_fails_only_its_own_file_and_is_replaced():
+    extractor = TextExtractor(workers=2, max_jobs=8, function=extract_hooks.crash_on_marker)
+    good = [(f"note {i} alpha{i}beta".encode(), f"n{i}.txt") for i in range(12)]
+    bad = (b"doomed " + extract_hooks.CRASH, "doomed.txt")
+    jobs = good[:6] + [bad] + good[6:]
+    try:
+        results = await asyncio.gather(
+            *(extractor.extract(data, name, "text/plain") for data, name in jobs), return_exceptions=True
+        )
+        # the extractor still works afterwards, in a fresh pool
+        after = await extractor.extract(b"after the crash", "z.txt", "text/plain")
+    finally:
+        extractor.close()
+    crashed = results.pop(6)
+    assert isinstance(crashed, WorkerCrashed) and "died while reading this file" in str(crashed)
+    assert results == [data.decode() for data, _ in good]
+    assert after == "after the crash"
+    assert extractor.runner.crashes == 1 and extractor.runner.pool_restarts >= 1
+
+
+async def test_a_file_over_the_time_limit_fails_and_the_pool_is_recycled():
+    extractor = TextExtractor(workers=1, max_jobs=2, timeout=4, function=extract_hooks.hang_on_marker)
+    try:
+        await extractor.extract(b"warm up", "w.txt", "text/plain")  # worker started: the limit is the file's
+        results = await asyncio.gather(
+            extractor.extract(b"stuck " + extract_hooks.HANG, "stuck.txt", "text/plain"),
+            extractor.extract(b"fine file", "fine.txt", "text/plain"),
+            return_exceptions=True,
+        )
+        after = await extractor.extract(b"still going", "s.txt", "text/plain")
+    finally:
+        extractor.close()
+    assert isinstance(results[0], WorkerTimedOut) and "4 s" in str(results[0])
+    assert results[1] == "fine file"
+    assert after == "still going"
+    assert extractor.runner.timeouts == 1
+
+
+async def test_jobs_in_flight_are_bounded():
+    runner = ProcessRunner(workers=1, max_jobs=3)
+    try:
+        waiting = [asyncio.create_task(runner.run(extract_text, b"t", "a.txt", None)) for _ in range(10)]
+        await asyncio.sleep(0)  # let every task reach the semaphore
+        assert runner._jobs._value == 0 and sum(not t.done() for t in waiting) == 10
+        assert sorted(await asyncio.gather(*waiting)) == ["t"] * 10
+    finally:
+        runner.close()
+
+
+async def test_pool_is_lazy_and_close_stops_the_workers():
+    runner = ProcessRunner(workers=2)
+    assert not runner.started
+    try:
+        assert await runner.run(extract_text, b"hello", "a.txt", None) == "hello"
+        assert runner.started
+        processes = list(runner._main.get()._processes.values())
+        assert processes and all(p.is_alive() for p in processes)
+    finally:
+        runner.close()
+    assert not runner.started
+    for p in processes:
+        p.join(timeout=10)
+    assert not any(p.is_alive() for p in processes)
+
+
+def test_bad_runner_arguments_are_named():
+    with pytest.raises(ValueError, match="workers"):
+        ProcessRunner(workers=-1)
+    with pytest.raises(ValueError, match="timeout"):
+        ProcessRunner(timeout=0)
