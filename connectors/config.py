@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "service": {
         "idling": 30,
         "heartbeat": 300,
+        "source_check_interval": 300,
         "progress_interval": 30,
         "job_idle_threshold": None,
         "max_concurrent_content_syncs": 1,
@@ -128,6 +129,7 @@ SCHEMA: dict[str, Any] = _obj(
             {
                 "idling": _NUM_POS,
                 "heartbeat": _NUM_POS,
+                "source_check_interval": _NUM_POS,
                 "progress_interval": _NUM_POS,
                 "job_idle_threshold": {"type": ["number", "null"], "exclusiveMinimum": 0},
                 "max_concurrent_content_syncs": _INT_POS,

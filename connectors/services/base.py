@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from connectors.logger import get_logger
@@ -13,6 +14,26 @@ from connectors.sync.plumbing import SyncPlumbing, default_plumbing
 from connectors.sync.settings import ServiceSettings
 
 STOP_GRACE = 5.0  # seconds a pass in flight may take to finish once the service stops
+
+
+class RunningJobs:
+    """Connector ids with a job running in this process (shared by the services)."""
+
+    def __init__(self):
+        self._counts: Counter[str] = Counter()
+
+    def started(self, connector_id: str | None) -> None:
+        if connector_id:
+            self._counts[connector_id] += 1
+
+    def ended(self, connector_id: str | None) -> None:
+        if connector_id and self._counts[connector_id] > 0:
+            self._counts[connector_id] -= 1
+            if not self._counts[connector_id]:
+                del self._counts[connector_id]
+
+    def __contains__(self, connector_id: object) -> bool:
+        return self._counts.get(connector_id, 0) > 0
 
 
 @dataclass
@@ -25,6 +46,7 @@ class ServiceContext:
     # connector id -> service type from config.yml (``connectors:``)
     configured: dict[str, str | None] = field(default_factory=dict)
     plumbing: SyncPlumbing = field(default_factory=default_plumbing)
+    running_jobs: RunningJobs = field(default_factory=RunningJobs)
 
     @classmethod
     def from_config(cls, config: dict, client, plumbing: SyncPlumbing | None = None) -> ServiceContext:

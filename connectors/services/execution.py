@@ -60,10 +60,12 @@ class JobExecutionService(PeriodicService):
         )
         task = asyncio.create_task(runner.run(), name=f"sync-{job.id}")
         self.running[job.id] = (runner, task)
-        task.add_done_callback(lambda t, job_id=job.id: self._done(job_id, t))
+        self.ctx.running_jobs.started(job.connector_id)
+        task.add_done_callback(lambda t, job_id=job.id, cid=job.connector_id: self._done(job_id, cid, t))
 
-    def _done(self, job_id: str, task: asyncio.Task) -> None:
+    def _done(self, job_id: str, connector_id: str | None, task: asyncio.Task) -> None:
         self.running.pop(job_id, None)
+        self.ctx.running_jobs.ended(connector_id)
         if task.cancelled():
             outcome = None
         elif task.exception() is not None:

@@ -25,8 +25,20 @@ class FilteringChecker:
     def __init__(self, connectors: ConnectorStore):
         self.connectors = connectors
 
+    @staticmethod
+    def needs_source(doc: ConnectorDoc) -> bool:
+        """True if :meth:`check` will validate a draft (advanced rules need the source)."""
+        draft = doc.draft_filter()
+        return (
+            bool(draft)
+            and (draft.get("validation") or {}).get("state") == FilteringValidationState.EDITED.value
+        )
+
     async def check(self, doc: ConnectorDoc, source, log) -> str | None:
-        """Validate/activate the draft of ``doc``; returns the new draft state if one was written."""
+        """Validate/activate the draft of ``doc``; returns the draft state if anything was written.
+
+        ``source`` is needed only when :meth:`needs_source` says so.
+        """
         draft = doc.draft_filter()
         if not draft:
             return None
@@ -42,4 +54,5 @@ class FilteringChecker:
         if state == FilteringValidationState.VALID.value and _content(draft) != _content(doc.active_filter()):
             await self.connectors.activate_filtering(doc.id)
             log.info("valid filtering draft activated")
+            return state
         return None

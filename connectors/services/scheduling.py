@@ -3,7 +3,10 @@
 * check in (``last_seen``) every ``service.heartbeat`` seconds;
 * fill a new connector (status created) with the source's default configuration and features
   → needs_configuration; add configuration keys a newer source version declares;
-* validate the configuration (``validate_config`` + ``ping``) → connected, or error + message;
+* validate the configuration (``validate_config`` + ``ping``) → connected, or error + message —
+  only when due (:mod:`connectors.services.source_check`: configuration or status changed, a
+  failure to retry, or ``service.source_check_interval`` elapsed; never periodically while a job
+  of the connector runs here);
 * validate an edited filtering draft, write valid/invalid with per-rule errors, activate a valid
   draft that differs from the active rules;
 * turn ``sync_now`` into an on-demand full job (flag reset with a conditional write first, so
@@ -24,6 +27,7 @@ from connectors.protocol.timeutil import iso, utcnow
 from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
+from connectors.services.source_check import SourceCheckTracker
 from connectors.sync.runner import error_message
 
 MIN_CATCH_UP = 60.0
@@ -48,6 +52,7 @@ class SchedulingService(PeriodicService):
         super().__init__(ctx, stop)
         self._last_check_in: dict[str, float] = {}
         self.filtering = FilteringChecker(ctx.connectors)
+        self.source_checks = SourceCheckTracker(ctx.settings.source_check_interval, ctx.settings.idling)
 
     @property
     def catch_up(self) -> float:
@@ -106,40 +111,75 @@ class SchedulingService(PeriodicService):
             log.debug("waiting for the connector to be configured")
             return
 
+        job_running = connector_id in self.ctx.running_jobs
+        reason = self.source_checks.due(doc, job_running=job_running)
+        if reason is not None:
+            log.debug(f"checking the source ({reason})")
+            if not await self._check_source(doc, source_cls, defaults, log):
+                return
+        elif not self.source_checks.last_ok(connector_id):
+            return  # failing: the error stays until a retry (with backoff) succeeds
+        wrote = await self._report_status(doc, source_cls, log)
+        if self.filtering.needs_source(doc):
+            source = self._build_source(doc, source_cls, defaults)
+            try:
+                wrote = await self.filtering.check(doc, source, log) is not None or wrote
+            finally:
+                await source.close()
+        elif await self.filtering.check(doc, None, log) is not None:
+            wrote = True
+
+        if wrote:
+            doc = await self.ctx.connectors.get(connector_id)
+            if doc is None:
+                return
+        doc = await self._sync_now(doc, log)
+        for job_type in self._schedulable(doc, source_cls):
+            doc = await self._schedule(doc, job_type, log)
+
+    @staticmethod
+    def _build_source(doc: ConnectorDoc, source_cls, defaults: dict):
+        configuration = DataSourceConfiguration(doc.configuration)
+        configuration.set_defaults(defaults)
+        return source_cls(configuration)
+
+    async def _check_source(self, doc: ConnectorDoc, source_cls, defaults: dict, log) -> bool:
+        """``validate_config`` + ``ping``; on failure the connector gets status error + message."""
         source = None
         try:
-            configuration = DataSourceConfiguration(doc.configuration)
-            configuration.set_defaults(defaults)
-            source = source_cls(configuration)
+            source = self._build_source(doc, source_cls, defaults)
             await source.validate_config()
             await source.ping()
         except Exception as exc:
             message = error_message(exc)
+            self.source_checks.checked(doc, ok=False)
             if doc.status is not ConnectorStatus.ERROR or doc.source.get("error") != message:
                 log.error(f"connector check failed: {message}")
-                await self.ctx.connectors.set_error(connector_id, message)
+                await self.ctx.connectors.set_error(doc.id, message)
+            self.source_checks.left(doc.id, ConnectorStatus.ERROR)
+            return False
+        finally:
             if source is not None:
                 await source.close()
-            return
-        try:
-            problem = self._schedule_problem(doc, source_cls)
-            if problem is not None:
-                if doc.status is not ConnectorStatus.ERROR or doc.source.get("error") != problem:
-                    log.error(problem)
-                    await self.ctx.connectors.set_error(connector_id, problem)
-            elif doc.status is not ConnectorStatus.CONNECTED or doc.source.get("error"):
-                await self.ctx.connectors.set_connected(connector_id)
-                log.info("configuration valid and source reachable: connected")
-            await self.filtering.check(doc, source, log)
-        finally:
-            await source.close()
+        self.source_checks.checked(doc, ok=True)
+        return True
 
-        doc = await self.ctx.connectors.get(connector_id)
-        if doc is None:
-            return
-        doc = await self._sync_now(doc, log)
-        for job_type in self._schedulable(doc, source_cls):
-            doc = await self._schedule(doc, job_type, log)
+    async def _report_status(self, doc: ConnectorDoc, source_cls, log) -> bool:
+        """After a good check: error (bad schedule) or connected; True if something was written."""
+        problem = self._schedule_problem(doc, source_cls)
+        if problem is not None:
+            self.source_checks.left(doc.id, ConnectorStatus.ERROR)
+            if doc.status is not ConnectorStatus.ERROR or doc.source.get("error") != problem:
+                log.error(problem)
+                await self.ctx.connectors.set_error(doc.id, problem)
+                return True
+            return False
+        self.source_checks.left(doc.id, ConnectorStatus.CONNECTED)
+        if doc.status is not ConnectorStatus.CONNECTED or doc.source.get("error"):
+            await self.ctx.connectors.set_connected(doc.id)
+            log.info("configuration valid and source reachable: connected")
+            return True
+        return False
 
     async def _check_in(self, connector_id: str) -> bool:
         now = asyncio.get_running_loop().time()

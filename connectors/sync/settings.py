@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_IDLING = 30.0
 DEFAULT_HEARTBEAT = 300.0
+DEFAULT_SOURCE_CHECK_INTERVAL = 300.0
 MAX_JOB_HEARTBEAT = 10.0
 # a running job that has not heartbeated for this many job-heartbeat intervals is orphaned
 IDLE_HEARTBEATS = 30
@@ -23,8 +25,15 @@ class ServiceSettings:
     progress_interval: float = 30.0
     max_concurrent_content_syncs: int = 1
     max_concurrent_access_control_syncs: int = 1
+    source_check_interval: float = DEFAULT_SOURCE_CHECK_INTERVAL
     hostname: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
     bulk: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def worker(self) -> str:
+        """``hostname:pid`` — tells apart two service processes on one host."""
+        return f"{self.hostname}:{self.pid}"
 
     @classmethod
     def from_config(cls, config: dict) -> ServiceSettings:
@@ -39,6 +48,7 @@ class ServiceSettings:
             job_heartbeat=job_heartbeat,
             job_idle_threshold=float(threshold) if threshold else job_heartbeat * IDLE_HEARTBEATS,
             job_cleanup_interval=float(service.get("job_cleanup_interval", 300.0)),
+            source_check_interval=float(service.get("source_check_interval", DEFAULT_SOURCE_CHECK_INTERVAL)),
             progress_interval=float(service.get("progress_interval", min(30.0, max(job_heartbeat * 3, 1.0)))),
             max_concurrent_content_syncs=int(service.get("max_concurrent_content_syncs", 1)),
             max_concurrent_access_control_syncs=int(service.get("max_concurrent_access_control_syncs", 1)),

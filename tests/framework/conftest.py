@@ -21,6 +21,7 @@ def es():
     FakeSink.instances.clear()
     fake_source.MEMORY.clear()
     fake_source.DOWNLOADS.clear()
+    fake_source.PINGS.clear()
     return FakeES()
 
 

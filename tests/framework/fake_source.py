@@ -12,7 +12,8 @@ The file (``docs_file`` configuration field) holds::
 
 Tests rewrite the file between syncs (also from another process). ``docs_file`` may be
 ``memory:<name>`` to read :data:`MEMORY[name]` instead. The body is served through the lazy
-download, and every call to a lazy download is counted in :data:`DOWNLOADS` (per process).
+download, and every call to a lazy download is counted in :data:`DOWNLOADS` (per process), every
+ping in :data:`PINGS`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from connectors.source import OP_DELETE, OP_INDEX, BaseDataSource
 
 MEMORY: dict[str, dict] = {}
 DOWNLOADS: list[str] = []
+PINGS: list[str] = []  # the docs_file of every ping (per process)
 
 
 def write_fixture(path: Path, docs: list[dict], **extra) -> None:
@@ -65,6 +67,7 @@ class FakeDataSource(BaseDataSource):
         return json.loads(text)
 
     async def ping(self) -> None:
+        PINGS.append(str(self.configuration["docs_file"]))
         data = await self._load()
         if data.get("ping_delay"):
             await asyncio.sleep(float(data["ping_delay"]))  # simulates a remote that hangs
@@ -117,4 +120,4 @@ class FakeDataSource(BaseDataSource):
             yield identity
 
 
-__all__ = ["DOWNLOADS", "MEMORY", "OP_DELETE", "FakeDataSource", "make_docs", "write_fixture"]
+__all__ = ["DOWNLOADS", "MEMORY", "PINGS", "OP_DELETE", "FakeDataSource", "make_docs", "write_fixture"]
