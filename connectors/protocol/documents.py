@@ -201,3 +201,9 @@ class SyncJobDoc(Versioned):
     @property
     def worker_hostname(self) -> str | None:
         return self.source.get("worker_hostname")
+
+    @property
+    def worker(self) -> str | None:
+        """``hostname:pid`` of the process that claimed the job (``metadata.worker``)."""
+        metadata = self.source.get("metadata")
+        return metadata.get("worker") if isinstance(metadata, dict) else None

@@ -109,8 +109,13 @@ class JobStore:
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
 
     # -- writes --------------------------------------------------------------------------
-    async def claim(self, job: SyncJobDoc, worker_hostname: str, sync_cursor: dict | None) -> SyncJobDoc:
+    async def claim(
+        self, job: SyncJobDoc, worker_hostname: str, sync_cursor: dict | None, worker: str | None = None
+    ) -> SyncJobDoc:
         """pending/suspended → in_progress, only if nobody touched the job since it was read.
+
+        ``worker_hostname`` stays the bare hostname (Kibana shows it); ``worker`` (``host:pid``)
+        goes to ``metadata.worker`` so two processes on one host can be told apart.
 
         Raises :class:`StaleDocument` when another process claimed (or changed) it first.
         """
@@ -123,6 +128,8 @@ class JobStore:
             "error": None,
             "connector": {"sync_cursor": sync_cursor},
         }
+        if worker:
+            fields["metadata"] = {"worker": worker}
         return await self._update_if_unchanged(job, fields)
 
     async def heartbeat(self, job_id: str, counts: dict | None = None, metadata: dict | None = None) -> None:

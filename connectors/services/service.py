@@ -87,7 +87,7 @@ class ConnectorService:
             ]
             ids = ", ".join(self.ctx.configured) or "none"
             self.logger.info(
-                f"connector service started on {self.ctx.settings.hostname} for connectors: {ids}"
+                f"connector service started as worker {self.ctx.settings.worker} for connectors: {ids}"
             )
             tasks = [
                 asyncio.create_task(service.run(), name=f"service-{service.name}")

@@ -128,11 +128,16 @@ class SyncJobRunner:
         connector = await self.connectors.get(self.job.connector_id) if self.job.connector_id else None
         cursor = connector.sync_cursor if connector is not None else None
         try:
-            self.job = await self.jobs.claim(self.job, self.settings.hostname, cursor)
+            self.job = await self.jobs.claim(
+                self.job, self.settings.hostname, cursor, worker=self.settings.worker
+            )
         except StaleDocument:
             self.logger.debug("job claimed by another process")
             return None
-        self.logger.info(f"claimed {self.job.job_type.value} sync (trigger {self.job.trigger_method})")
+        self.logger.info(
+            f"claimed {self.job.job_type.value} sync (trigger {self.job.trigger_method}) "
+            f"as worker {self.settings.worker}"
+        )
         await self._connector_sync_starts()
 
         status, error = JobStatus.COMPLETED, None

@@ -267,3 +267,17 @@ async def test_error_raised_by_stopping_still_ends_canceled(harness, es, monkeyp
     await es.connector.sync_job_cancel(connector_sync_job_id=job.id)
     assert await asyncio.wait_for(task, 5) is JobStatus.CANCELED
     assert es.source(JOBS, job.id)["error"] is None
+
+
+async def test_claim_records_the_process_identity(harness, es, caplog):
+    import logging
+    import os
+
+    await harness.connector(docs=make_docs(2))
+    with caplog.at_level(logging.INFO):
+        status, job = await harness.run()
+    assert status.value == "completed"
+    assert job.worker_hostname == "test-host"  # what Kibana shows stays the bare hostname
+    assert job.worker == f"test-host:{os.getpid()}"
+    assert job.source["metadata"]["worker"] == job.worker
+    assert any(f"as worker test-host:{os.getpid()}" in r.getMessage() for r in caplog.records)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from connectors.configuration import merge_configuration
 from connectors.protocol import CONNECTORS_INDEX
 from connectors.sync.oneshot import run_one_sync
@@ -31,6 +33,7 @@ async def test_full_incremental_and_access_control_with_the_real_sink(es_client,
     assert job.status.value == "completed", job.error
     assert job.source["indexed_document_count"] == 8 and job.source["total_document_count"] == 8
     assert job.source["indexed_document_volume"] >= 0
+    assert job.worker == f"{job.worker_hostname}:{os.getpid()}"  # stored by the stand-in as written
     hit = await get_source(es_client, "search-real", "doc-2")
     assert hit["body"] == "body of 2" and hit["title"] == "Title 2"
     connector = await get_source(es_client, CONNECTORS_INDEX, "c1")
