@@ -346,3 +346,17 @@ async def test_dc_nested_group_members_are_flattened(http, dc_admin, confluence_
     members = {m["username"] for m in await dc_admin.walk_v1("/rest/api/group/hr/member")}
     finance = {site.user(u).username for u in site.group_by_name("finance").members}
     assert finance and finance <= members
+
+
+async def test_dc_generated_nesting_developers_in_engineering_is_flattened(dc_admin, confluence_dc):
+    site = confluence_dc.site
+    engineering, developers = site.group_by_name("engineering"), site.group_by_name("developers")
+    assert developers.id in engineering.member_groups
+    only_nested = {site.user(u).username for u in developers.members} - {
+        site.user(u).username for u in engineering.members
+    }
+    assert only_nested  # the generated site has developers who are not direct engineering members
+    listed = [m["username"] for m in await dc_admin.walk_v1("/rest/api/group/engineering/member")]
+    assert len(listed) == len(set(listed))  # each user once, however many paths lead to them
+    assert set(listed) == {site.user(u).username for u in site.group_member_ids(engineering.id)}
+    assert only_nested <= set(listed)
