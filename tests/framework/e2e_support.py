@@ -1,4 +1,9 @@
-"""Helpers of the end-to-end tests: service subprocesses, config files, polling with deadlines."""
+"""Helpers of the end-to-end tests: service subprocesses, config files, polling with deadlines.
+
+Every wait is a poll on a condition with a generous deadline (:data:`WAIT`): on a fast machine a
+test takes as long as the work, on a loaded one it waits longer instead of failing. Thresholds
+that *cause* behaviour (the orphaned-job threshold) are kept well above a slow machine's stalls.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,19 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+WAIT = 120.0  # seconds: the default deadline of every wait
 CONNECTORS = ".elastic-connectors"
 JOBS = ".elastic-connectors-sync-jobs"
 
 
 def write_config(path: Path, es_url: str, connector_ids, **service) -> Path:
     config = {
-        "elasticsearch": {"host": es_url, "request_timeout": 10, "max_retries": 2, "retry_interval": 0.2},
+        "elasticsearch": {"host": es_url, "request_timeout": 30, "max_retries": 2, "retry_interval": 0.2},
         "service": {
             "idling": 0.2,
             "heartbeat": 0.2,
             "job_cleanup_interval": 0.3,
-            "job_idle_threshold": 3,
+            "job_idle_threshold": 30,  # no false orphan when a loaded machine stalls
             "progress_interval": 1,
             "log_level": "INFO",
             **service,
@@ -66,7 +72,7 @@ class ServiceProcess:
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
-    async def terminate(self, deadline: float = 20.0) -> int:
+    async def terminate(self, deadline: float = WAIT) -> int:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(self.proc.wait(), deadline)
@@ -86,7 +92,7 @@ class ServiceProcess:
             self._log_handle.close()
 
 
-async def until(check, deadline: float = 30.0, step: float = 0.1, what: str = "condition"):
+async def until(check, deadline: float = WAIT, step: float = 0.1, what: str = "condition"):
     """Poll ``check`` (sync or async) until it returns a truthy value, or fail at the deadline."""
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline
@@ -121,7 +127,7 @@ async def ids_in(client, index) -> set[str]:
     return {hit["_id"] for hit in resp["hits"]["hits"]}
 
 
-async def connector_when(client, connector_id, deadline=10.0, **expected):
+async def connector_when(client, connector_id, deadline=WAIT, **expected):
     """The connector document once every ``field=value`` in ``expected`` holds (the runner writes
     the connector's last-sync fields just after the job's terminal state)."""
 

@@ -51,7 +51,7 @@ async def test_service_runs_everything_and_stops_cleanly(es, harness):
     await wait_until(lambda: es.source(".elastic-connectors-sync-jobs", job_id)["status"] == "completed")
     assert es.source(".elastic-connectors", "c1")["status"] == "connected"
     service.stop()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert not es.closed  # an injected client belongs to the caller
 
 
@@ -60,13 +60,13 @@ async def test_sigterm_stops_the_service(es, harness):
     task = asyncio.create_task(service.run())
     await wait_until(lambda: service.services)
     os.kill(os.getpid(), signal.SIGTERM)
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert service.stop_event.is_set()
 
 
 async def test_one_shot_sync_runs_the_job_here(es, harness):
     await harness.connector(docs=make_docs(4))
-    job = await run_one_sync(CONFIG, es, "c1", "full", 10, plumbing=fake_plumbing())
+    job = await run_one_sync(CONFIG, es, "c1", "full", 120, plumbing=fake_plumbing())
     assert job.status.value == "completed"
     assert job.source["indexed_document_count"] == 4 and job.source["trigger_method"] == "on_demand"
 
