@@ -241,3 +241,28 @@ def test_source_check_interval_from_config():
 def test_status_enum_identity_is_what_the_tracker_compares():
     doc = ConnectorDoc("c1", {"status": "error"}, seq_no=1, primary_term=1)
     assert doc.status is ConnectorStatus.ERROR
+
+
+async def test_a_quiet_pass_reads_the_connector_once_and_writes_nothing(es, settings, harness, clock):
+    import dataclasses
+
+    quiet = dataclasses.replace(settings, heartbeat=3600.0)  # no check-in due within the test
+    scheduler = SchedulingService(context(es, quiet, harness), asyncio.Event())
+    scheduler.source_checks.clock = clock
+    await harness.connector(docs=[])
+    await scheduler.tick()
+    assert es.source(CONNECTORS, "c1")["status"] == "connected"
+    reads = []
+    real_get = es.get
+
+    async def counting_get(index, id):  # noqa: A002
+        reads.append((index, id))
+        return await real_get(index, id)
+
+    es.get = counting_get
+    seq_no = es.docs[CONNECTORS]["c1"]["_seq_no"]
+    for _ in range(3):
+        await scheduler.tick()
+    assert reads == [(CONNECTORS, "c1")] * 3
+    assert es.docs[CONNECTORS]["c1"]["_seq_no"] == seq_no
+    assert pings() == 1
