@@ -202,3 +202,16 @@ def test_redact_config_masks_secrets_only():
     assert safe["elasticsearch"]["username"] == "u"
     assert safe["connectors"][0]["api_key"] == "********"
     assert config["elasticsearch"]["password"] == "pw"  # the input is untouched
+
+
+def test_source_check_interval_default_and_validation(tmp_path):
+    assert DEFAULTS["service"]["source_check_interval"] == 300
+    assert (
+        load_config(write(tmp_path, "service: {source_check_interval: 60}"), env={})["service"][
+            "source_check_interval"
+        ]
+        == 60
+    )
+    assert problems(tmp_path, "service: {source_check_interval: 0}") == [
+        "service.source_check_interval: must be greater than 0, got 0"
+    ]
