@@ -12,7 +12,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -132,8 +132,13 @@ class RateGate:
     every request, not just the throttled one, waits for it to reopen before being sent.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ):
         self._clock = clock
+        self._sleep = sleep
         self._resume_at = 0.0
 
     def close_for(self, seconds: float) -> None:
@@ -145,7 +150,7 @@ class RateGate:
 
     async def wait(self) -> None:
         while (delay := self._resume_at - self._clock()) > 0:  # noqa: ASYNC110 - the deadline can move
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
 
 class Backoff:
@@ -194,6 +199,7 @@ class ConfluenceClient:
         download_timeout: float = 300.0,
         backoff: Backoff | None = None,
         gate: RateGate | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ):
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(self.base_url)
@@ -204,7 +210,8 @@ class ConfluenceClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 30.0))
         self.download_timeout = aiohttp.ClientTimeout(total=download_timeout, sock_connect=30.0)
         self.backoff = backoff or Backoff()
-        self.gate = gate or RateGate()
+        self._sleep = sleep  # injectable, so tests of backoff never wait for real
+        self.gate = gate or RateGate(sleep=sleep)
         self._ssl_context = build_ssl_context(ssl_ca) if parts.scheme == "https" else None
         self._in_flight = asyncio.Semaphore(self.concurrency)
         self._session: aiohttp.ClientSession | None = None
@@ -265,6 +272,23 @@ class ConfluenceClient:
         """GET and parse JSON, retrying 429/5xx/timeouts/resets up to ``retry_count`` times."""
         url = self.url_for(path_or_url)
         return await self._with_retries("GET", url, params, self._read_json, self.timeout)
+
+    async def get_json_and_next(
+        self, path_or_url: str, params: dict[str, Any] | None = None
+    ) -> tuple[Any, str | None]:
+        """Like :meth:`get_json`, plus the absolute URL of a ``Link: <...>; rel="next"`` header
+        (Cloud v2 lists send the cursor there too), or ``None``."""
+        url = self.url_for(path_or_url)
+
+        async def read(response: aiohttp.ClientResponse) -> tuple[Any, str | None]:
+            payload = await self._read_json(response)
+            try:
+                target = response.links.get("next", {}).get("url")
+            except ValueError:  # a malformed Link header: fall back to the body's links
+                target = None
+            return payload, str(target) if target else None
+
+        return await self._with_retries("GET", url, params, read, self.timeout)
 
     async def download(self, path_or_url: str, max_bytes: int) -> bytes:
         """GET a binary body; raise :class:`AttachmentTooLarge` past ``max_bytes``."""
@@ -331,7 +355,7 @@ class ConfluenceClient:
                         self.retry_count,
                         wait,
                     )
-                    await asyncio.sleep(wait)
+                    await self._sleep(wait)
                 attempt += 1
 
     def _track_in_flight(self, delta: int) -> None:

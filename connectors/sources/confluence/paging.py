@@ -35,11 +35,11 @@ async def v2_items(
     query: dict[str, Any] | None = dict(params or {})
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
-        payload = await client.get_json(url, query)
+        payload, header_next = await client.get_json_and_next(url, query)
         results = _results(payload, what)
         for item in results:
             yield item
-        next_link = (payload.get("_links") or {}).get("next")
+        next_link = (payload.get("_links") or {}).get("next") or header_next
         if not results or not next_link or next_link in seen:
             return
         seen.add(next_link)
