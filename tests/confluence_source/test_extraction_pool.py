@@ -126,7 +126,7 @@ async def test_pool_is_lazy_and_close_stops_the_workers():
     try:
         assert await runner.run(extract_text, b"hello", "a.txt", None) == "hello"
         assert runner.started
-        processes = list(runner._main.get()._processes.values())
+        processes = list(runner._main.current._processes.values())
         assert processes and all(p.is_alive() for p in processes)
     finally:
         runner.close()
@@ -134,6 +134,19 @@ async def test_pool_is_lazy_and_close_stops_the_workers():
     for p in processes:
         p.join(timeout=10)
     assert not any(p.is_alive() for p in processes)
+
+
+async def test_pool_is_recycled_after_a_number_of_files_without_losing_any():
+    runner = ProcessRunner(workers=1, max_jobs=4, recycle_after=3)
+    try:
+        results = await asyncio.gather(
+            *(runner.run(extract_hooks.where, b"", "a.txt", None) for _ in range(9))
+        )
+    finally:
+        runner.close()
+    pids = [int(r.split()[0]) for r in results]
+    assert len(pids) == 9 and len(set(pids)) == 3  # three pools of one worker, three files each
+    assert runner._main.generation == 3
 
 
 def test_bad_runner_arguments_are_named():

@@ -8,8 +8,9 @@ parser; if a parser crashes, only that worker dies.
 :class:`ProcessRunner` gives:
 
 * a lazily created pool (``spawn`` start method: an asyncio process with threads is never
-  forked), ``min(2, cpu count)`` workers by default, each recycled after ``max_tasks_per_child``
-  files so a leaky parser cannot grow a worker without bound;
+  forked), ``min(2, cpu count)`` workers by default, the whole pool retired gracefully after
+  ``recycle_after`` files so a leaky parser cannot grow a worker without bound (not
+  ``max_tasks_per_child``: on Python 3.11-3.13 it can deadlock the pool, CPython gh-115634);
 * a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
   held in memory stay bounded;
 * a per-file time limit: a file that takes longer than ``timeout`` seconds (counted from its
@@ -35,7 +36,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_TASKS_PER_CHILD = 500
+DEFAULT_RECYCLE_AFTER = 1000
 
 
 class WorkerCrashed(RuntimeError):
@@ -65,11 +66,12 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 class _Pool:
     """One lazily created process pool that can be thrown away and replaced."""
 
-    def __init__(self, workers: int, context, max_tasks_per_child: int | None):
+    def __init__(self, workers: int, context, recycle_after: int | None):
         self.workers = workers
         self._context = context
-        self._max_tasks = max_tasks_per_child
+        self._recycle_after = recycle_after
         self._executor: ProcessPoolExecutor | None = None
+        self._submitted = 0  # jobs given to the current executor
         self.generation = 0
         # one job per worker at a time, so a job's time limit counts its own work, not a queue
         self.slots = asyncio.Semaphore(workers)
@@ -78,12 +80,20 @@ class _Pool:
     def started(self) -> bool:
         return self._executor is not None
 
+    @property
+    def current(self) -> ProcessPoolExecutor | None:
+        return self._executor
+
     def get(self) -> ProcessPoolExecutor:
+        """The executor for one more job (a fresh one after ``recycle_after`` jobs)."""
+        if self._executor is not None and self._recycle_after and self._submitted >= self._recycle_after:
+            retired, self._executor = self._executor, None
+            retired.shutdown(wait=False)  # its running jobs finish; its workers then exit
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=self._context, max_tasks_per_child=self._max_tasks
-            )
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+            self._submitted = 0
             self.generation += 1
+        self._submitted += 1
         return self._executor
 
     def discard(self, executor: ProcessPoolExecutor) -> None:
@@ -106,7 +116,7 @@ class ProcessRunner:
         workers: int | None = None,
         max_jobs: int | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
-        max_tasks_per_child: int | None = DEFAULT_MAX_TASKS_PER_CHILD,
+        recycle_after: int | None = DEFAULT_RECYCLE_AFTER,
         start_method: str = "spawn",
     ):
         workers = workers or default_workers()
@@ -115,8 +125,8 @@ class ProcessRunner:
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive seconds, got {timeout}")
         context = multiprocessing.get_context(start_method)
-        self._main = _Pool(workers, context, max_tasks_per_child)
-        self._quarantine = _Pool(1, context, max_tasks_per_child)
+        self._main = _Pool(workers, context, recycle_after)
+        self._quarantine = _Pool(1, context, recycle_after)
         self._quarantine_lock = asyncio.Lock()
         self._jobs = asyncio.Semaphore(max_jobs or 2 * workers)
         self.timeout = timeout
@@ -168,7 +178,7 @@ class ProcessRunner:
             raise
 
     def _replace(self, pool: _Pool, executor: ProcessPoolExecutor) -> None:
-        if pool.started and pool.get() is executor:
+        if pool.current is executor:
             self.pool_restarts += 1
             logger.warning("an extraction worker died or was stopped; starting a new one")
         pool.discard(executor)
