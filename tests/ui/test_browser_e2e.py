@@ -72,7 +72,9 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
 
     async with (
         _standin_class()(port=0) as es,
-        ConfluenceMock(flavor="cloud", data_size="small", seed=1) as mock,
+        # Every request answered after 300 ms, so that the sync lasts several of the page's 1.5 s
+        # polls on any machine: the live-progress step must see it running.
+        ConfluenceMock(flavor="cloud", data_size="small", seed=1, latency_ms=300) as mock,
         serve_ui(es.url) as ui_url,
         browser_page() as page,
     ):
