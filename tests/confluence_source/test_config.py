@@ -113,3 +113,20 @@ def test_parse_when():
     assert parse_when("2024-05-01T10:00:00") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
     with pytest.raises(ValueError):
         parse_when("yesterday")
+
+
+def test_extraction_time_limit_default_and_bad_values():
+    s = settings(**CLOUD, confluence_url="https://acme.atlassian.net")
+    assert s.extraction_timeout == 60.0
+    assert (
+        settings(
+            **CLOUD, confluence_url="https://acme.atlassian.net", extraction_timeout_seconds=5
+        ).extraction_timeout
+        == 5.0
+    )
+    for bad in (0, -3):  # non-numbers are refused earlier, by the configuration layer
+        s = settings(**CLOUD, confluence_url="https://acme.atlassian.net", extraction_timeout_seconds=bad)
+        assert s.extraction_timeout == 60.0
+        assert any(
+            "'Time limit per attachment file (seconds)' must be a positive number" in p for p in s.problems
+        ), bad
