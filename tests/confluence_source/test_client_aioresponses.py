@@ -236,6 +236,46 @@ async def test_429_retry_after_pauses_the_whole_client():
     assert t.now >= 1007.0
 
 
+async def test_throttling_does_not_use_up_retry_count():
+    # Many requests throttled together are throttled again when the gate reopens: that is the
+    # server pacing the client, and must not fail a sync whose retry_count is small.
+    t = FakeTime()
+    c = client(retry_count=1, time_=t)
+    with aioresponses() as m:
+        for _ in range(6):
+            m.get(BASE + "/rest/api/space", status=429, headers={"Retry-After": "2"})
+        m.get(BASE + "/rest/api/space", payload={"results": ["ok"]})
+        assert await c.get_json("/rest/api/space") == {"results": ["ok"]}
+        assert len(calls(m)) == 7
+    await c.close()
+    assert t.now >= 1012.0  # every Retry-After honoured
+
+
+async def test_throttling_without_end_fails_naming_the_wait():
+    t = FakeTime()
+    c = client(retry_count=1, time_=t)
+    with aioresponses() as m:
+        m.get(BASE + "/rest/api/space", status=429, headers={"Retry-After": "300"}, repeat=True)
+        with pytest.raises(ConfluenceHTTPError) as caught:
+            await c.get_json("/rest/api/space")
+    await c.close()
+    assert "429" in str(caught.value) and "still throttled after waiting 900s" in str(caught.value)
+    assert len(calls(m)) == 4  # three waits of 300 s fit the 900 s budget; the fourth does not
+
+
+async def test_server_errors_stay_bounded_by_retry_count_after_throttling():
+    t = FakeTime()
+    c = client(retry_count=1, time_=t)
+    with aioresponses() as m:
+        m.get(BASE + "/rest/api/space", status=429, headers={"Retry-After": "1"})
+        m.get(BASE + "/rest/api/space", status=503, repeat=True)
+        with pytest.raises(ConfluenceHTTPError) as caught:
+            await c.get_json("/rest/api/space")
+    await c.close()
+    assert "503" in str(caught.value)
+    assert len(calls(m)) == 3  # the 429, then the first try and one retry (retry_count=1)
+
+
 # -- auth ---------------------------------------------------------------------------------------
 def basic(user, secret):
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()

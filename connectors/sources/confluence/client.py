@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 600.0  # seconds; a longer Retry-After is clamped (and logged)
+# Throttling (429) is flow control, not failure: it does not use up ``retry_count``. A request
+# keeps honouring Retry-After until it has been held back this long in all, then fails.
+MAX_THROTTLED_WAIT = 900.0
 USER_AGENT = "confluence-connector/0.1 (+elastic-connectors-style)"
 
 
@@ -317,7 +320,8 @@ class ConfluenceClient:
 
     async def _with_retries(self, method, url, params, reader, request_timeout):
         display = self._display_path(url)
-        attempt = 0
+        attempt = 0  # failures (5xx, timeouts, resets, broken bodies): bounded by retry_count
+        throttled_wait = 0.0  # time held back by 429s: bounded by MAX_THROTTLED_WAIT
         while True:
             await self.gate.wait()
             try:
@@ -328,11 +332,24 @@ class ConfluenceClient:
                     finally:
                         self._track_in_flight(-1)
             except _Retryable as retry:
+                if retry.status == 429:
+                    # Many requests in flight are throttled together; when the gate reopens some
+                    # of them are throttled again. That is the server pacing us, not a failure.
+                    wait = retry.retry_after
+                    if wait is None:
+                        wait = self.backoff.delay(min(attempt, 6))
+                    wait = min(wait, MAX_RETRY_AFTER)
+                    if throttled_wait + wait > MAX_THROTTLED_WAIT:
+                        raise retry.final_error(display, attempt, throttled_for=throttled_wait) from None
+                    throttled_wait += wait
+                    self.gate.close_for(wait)
+                    logger.info(
+                        "Confluence asked to slow down (%s); pausing all requests %.1fs", retry.reason, wait
+                    )
+                    continue
                 if attempt >= self.retry_count:
                     raise retry.final_error(display, attempt) from None
                 wait = retry.retry_after
-                if wait is None and retry.status == 429:
-                    wait = self.backoff.delay(attempt)  # throttled without a hint: back off, together
                 if wait is not None:
                     if wait > MAX_RETRY_AFTER:
                         logger.warning(
@@ -430,8 +447,10 @@ class _Retryable(Exception):
         self.method = method
         self.detail = detail
 
-    def final_error(self, display_path: str, attempts: int) -> ConfluenceError:
+    def final_error(self, display_path: str, attempts: int, throttled_for: float = 0.0) -> ConfluenceError:
         tries = f"after {attempts + 1} attempt{'s' if attempts else ''}"
+        if throttled_for:
+            tries = f"still throttled after waiting {throttled_for:.0f}s as Confluence asked"
         if self.status is not None:
             err = ConfluenceHTTPError(self.status, self.method, display_path, self.detail)
             err.args = (f"{err} ({tries})",)
