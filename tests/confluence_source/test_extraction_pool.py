@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from multiprocessing.connection import wait as wait_for_exit
 
 import pytest
 
@@ -128,12 +129,16 @@ async def test_pool_is_lazy_and_close_stops_the_workers():
         assert runner.started
         processes = list(runner._main.current._processes.values())
         assert processes and all(p.is_alive() for p in processes)
+        # a process's sentinel becomes ready when it exits, whichever thread reaps it; is_alive()
+        # can answer True for a moment while the pool's own thread is reaping the same child
+        running = [p.sentinel for p in processes]
     finally:
         runner.close()
     assert not runner.started
-    for p in processes:
-        p.join(timeout=10)
-    assert not any(p.is_alive() for p in processes)
+    while running:
+        exited = wait_for_exit(running, timeout=30)
+        assert exited, f"{len(running)} worker(s) still running 30 s after close()"
+        running = [s for s in running if s not in exited]
 
 
 async def test_pool_is_recycled_after_a_number_of_files_without_losing_any():

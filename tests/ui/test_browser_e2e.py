@@ -169,6 +169,12 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await expect(page.locator('[data-job="status"]').first).to_have_text(
                     "Sync in progress", timeout=LONG
                 )
+                # the page reloads once when the status moves (its callouts depend on it): wait for
+                # the copy rendered as in progress before marking it
+                await expect(page.locator('[data-poll-job][data-status="in_progress"]')).to_be_attached(
+                    timeout=LONG
+                )
+                await page.wait_for_load_state()
                 indexed = page.locator('[data-job="indexed"]').first
                 await page.evaluate("window.__notReloaded = true")
                 before = (await indexed.text_content()).strip()
