@@ -59,10 +59,15 @@ class JobStore:
         return job
 
     async def search(self, query: dict, sort=None, limit: int | None = None) -> list[SyncJobDoc]:
-        """Jobs matching ``query``, oldest first (the index is refreshed first so fresh writes
-        are seen). Bounded: at most ``limit`` (default ``max_results``) jobs per call."""
+        """Jobs matching ``query``, oldest first. Bounded: at most ``limit`` (default
+        ``max_results``) jobs per call.
+
+        No refresh is forced: the writes that matter to a poller (``_connector/_sync_job`` APIs,
+        claims and terminal states below) are refreshed by their writer and the periodic refresh
+        covers the rest. Hits may be slightly stale; every write made from them is conditional
+        (``if_seq_no``) or re-reads the job first, so staleness costs a skipped job, never a job
+        run twice."""
         try:
-            await self.client.indices.refresh(index=JOBS_INDEX, ignore_unavailable=True)
             resp = _body(
                 await self.client.search(
                     index=JOBS_INDEX,

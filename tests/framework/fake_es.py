@@ -325,6 +325,7 @@ class FakeES:
     async def search(
         self, index, query=None, size=10, sort=None, seq_no_primary_term=None, ignore_unavailable=None
     ):
+        self.calls.append(("search", index))
         if index not in self.docs:
             raise _err(NotFoundError, 404, f"no such index [{index}]")
         hits = [

@@ -11,6 +11,7 @@ from connectors.registry import SourceRegistry
 from connectors.services.base import ServiceContext
 from connectors.services.cleanup import JobCleanupService
 from connectors.services.execution import JobExecutionService
+from connectors.services.job_pool import JobPool
 from connectors.services.scheduling import SchedulingService
 from tests.framework import fake_source
 from tests.framework.conftest import FAKE_SOURCES
@@ -193,7 +194,7 @@ async def test_execution_respects_max_concurrency(es, settings, harness):
         await harness.jobs.create(cid, JobType.FULL, TriggerMethod.ON_DEMAND)
     ctx = context(es, settings, harness, ids=("c1", "c2", "c3"))
     stop = asyncio.Event()
-    service = JobExecutionService(ctx, stop, name="content", job_types=(JobType.FULL,), max_concurrency=2)
+    service = JobExecutionService(ctx, stop, [JobPool("content", (JobType.FULL,), 2)])
     task = asyncio.create_task(service.run())
     peak = 0
 
@@ -214,9 +215,7 @@ async def test_two_executors_never_run_the_same_job(es, settings, harness):
     job_ids = [await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND) for _ in range(4)]
     stop = asyncio.Event()
     services = [
-        JobExecutionService(
-            context(es, settings, harness), stop, name=f"e{i}", job_types=(JobType.FULL,), max_concurrency=4
-        )
+        JobExecutionService(context(es, settings, harness), stop, [JobPool(f"e{i}", (JobType.FULL,), 4)])
         for i in range(2)
     ]
     tasks = [asyncio.create_task(s.run()) for s in services]
@@ -233,7 +232,7 @@ async def test_shutdown_suspends_running_jobs(es, settings, harness):
     job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
     stop = asyncio.Event()
     service = JobExecutionService(
-        context(es, settings, harness), stop, name="content", job_types=(JobType.FULL,), max_concurrency=1
+        context(es, settings, harness), stop, [JobPool("content", (JobType.FULL,), 1)]
     )
     task = asyncio.create_task(service.run())
     await wait_until(lambda: es.source(JOBS, job_id)["status"] == "in_progress")
@@ -244,7 +243,7 @@ async def test_shutdown_suspends_running_jobs(es, settings, harness):
     fake_source.MEMORY["c1"]["delay"] = 0
     stop2 = asyncio.Event()
     again = JobExecutionService(
-        context(es, settings, harness), stop2, name="content", job_types=(JobType.FULL,), max_concurrency=1
+        context(es, settings, harness), stop2, [JobPool("content", (JobType.FULL,), 1)]
     )
     task2 = asyncio.create_task(again.run())
     await wait_until(lambda: es.source(JOBS, job_id)["status"] == "completed")
@@ -334,3 +333,95 @@ async def test_stop_does_not_wait_for_a_hanging_pass(es, settings, harness, monk
     await wait_until(lambda: es.source(CONNECTORS, "slow").get("last_seen"))  # the pass is under way
     stop.set()
     await asyncio.wait_for(task, 60)  # would take an hour without the grace limit
+
+
+# -- execution: what a poll pass costs ----------------------------------------------------
+def both_pools(max_content=2, max_access_control=1):
+    return [
+        JobPool("content", (JobType.FULL, JobType.INCREMENTAL), max_content),
+        JobPool("access_control", (JobType.ACCESS_CONTROL,), max_access_control),
+    ]
+
+
+def job_searches(es):
+    return [call for call in es.calls if call == ("search", JOBS)]
+
+
+async def test_an_idle_pass_is_one_search_and_no_refresh(es, settings, harness):
+    await harness.connector(docs=[])
+    await harness.job()  # creates the jobs index; the job then ends, so nothing is runnable
+    es._write(JOBS, next(iter(es.docs[JOBS])), {"status": "completed"}, merge=True)
+    service = JobExecutionService(context(es, settings, harness), asyncio.Event(), both_pools())
+    es.calls.clear()
+    await service.tick()
+    await service.tick()
+    assert job_searches(es) == [("search", JOBS)] * 2  # one per pass, for both pools together
+    assert [call for call in es.calls if call[0] == "refresh"] == []
+    assert service.running == {}
+
+
+async def test_one_search_starts_jobs_of_both_pools(es, settings, harness):
+    await harness.connector(docs=make_docs(5))
+    full = await harness.job(job_type=JobType.FULL)
+    access = await harness.job(job_type=JobType.ACCESS_CONTROL)
+    service = JobExecutionService(context(es, settings, harness), asyncio.Event(), both_pools())
+    es.calls.clear()
+    await service.tick()
+    assert len(job_searches(es)) == 1
+    assert sorted(service.running) == sorted([full.id, access.id])
+    await wait_until(lambda: not service.running, deadline=60)
+    assert sorted(job_id for job_id, _ in service.finished) == sorted([full.id, access.id])
+    assert {es.source(JOBS, j.id)["status"] for j in (full, access)} == {"completed"}
+
+
+async def test_no_search_while_every_pool_is_full(es, settings, harness):
+    await harness.connector(docs=make_docs(1000))
+    fake_source.MEMORY["c1"]["delay"] = 0.1  # runs far longer than this test
+    await harness.job(job_type=JobType.FULL)
+    await harness.job(job_type=JobType.ACCESS_CONTROL)
+    stop = asyncio.Event()
+    service = JobExecutionService(context(es, settings, harness), stop, both_pools(1, 1))
+    await service.tick()
+    assert len(service.running) == 2
+    es.calls.clear()
+    await service.tick()
+    assert job_searches(es) == []
+    await service.shutdown()
+    assert [status for _, status in service.finished] == [JobStatus.SUSPENDED] * 2
+
+
+async def test_a_page_full_of_content_jobs_does_not_starve_access_control(es, settings, harness):
+    await harness.connector(docs=make_docs(1000))
+    fake_source.MEMORY["c1"]["delay"] = 0.1
+    for _ in range(3):
+        await harness.job(job_type=JobType.FULL)  # older than the access-control job
+    access = await harness.job(job_type=JobType.ACCESS_CONTROL)
+    harness.jobs.max_results = 2  # a page holds only content jobs
+    service = JobExecutionService(context(es, settings, harness), asyncio.Event(), both_pools(1, 1))
+    es.calls.clear()
+    await service.tick()
+    assert len(job_searches(es)) == 2  # the second one asks for access-control jobs only
+    assert access.id in service.running and len(service.running) == 2
+    await service.shutdown()
+
+
+async def test_a_stale_search_hit_is_skipped_not_run_twice(es, settings, harness):
+    """Without a forced refresh a search may return a job that already ran: the claim is
+    conditional on the version the search saw, so the job is not run again."""
+    await harness.connector(docs=make_docs(3))
+    job = await harness.job()
+    ctx = context(es, settings, harness)
+    stale = await harness.jobs.require(job.id)  # pending, at its current version
+    assert await harness.runner(stale).run() is JobStatus.COMPLETED
+    seq_no = es.docs[JOBS][job.id]["_seq_no"]
+
+    async def stale_runnable(connector_ids, job_types):
+        return [stale]  # what an index not yet refreshed would still answer
+
+    ctx.jobs.runnable = stale_runnable
+    service = JobExecutionService(ctx, asyncio.Event(), both_pools())
+    await service.tick()
+    await wait_until(lambda: not service.running, deadline=60)
+    assert service.finished == [(job.id, None)]  # claimed by someone else: skipped
+    assert es.docs[JOBS][job.id]["_seq_no"] == seq_no  # nothing written
+    assert es.source(JOBS, job.id)["status"] == "completed"

@@ -7,6 +7,7 @@ import pytest
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, TriggerMethod
 from connectors.services.base import RunningJobs
 from connectors.services.execution import JobExecutionService
+from connectors.services.job_pool import JobPool
 from connectors.services.scheduling import SchedulingService
 from connectors.services.source_check import SourceCheckTracker, configuration_hash
 from connectors.sync.settings import ServiceSettings
@@ -210,14 +211,15 @@ async def test_no_periodic_check_while_a_job_of_the_connector_runs(es, settings,
     stop = asyncio.Event()
     scheduler = SchedulingService(ctx, stop)
     scheduler.source_checks.clock = clock
-    executor = JobExecutionService(ctx, stop, name="content", job_types=(JobType.FULL,), max_concurrency=1)
+    executor = JobExecutionService(ctx, stop, [JobPool("content", (JobType.FULL,), 1)])
     await scheduler.tick()
     assert pings() == 1
     job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
     task = asyncio.create_task(executor.run())
     try:
-        await wait_until(lambda: "c1" in ctx.running_jobs, deadline=60)
-        job_pings = pings()  # the runner pings the source once itself
+        # the runner pings the source once itself: wait for that ping, not just for the start
+        await wait_until(lambda: "c1" in ctx.running_jobs and pings() == 2, deadline=60)
+        job_pings = pings()
         clock.now += 10 * INTERVAL
         await scheduler.tick()
         assert pings() == job_pings
