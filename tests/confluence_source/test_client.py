@@ -379,3 +379,33 @@ async def test_listing_failure_raises_not_truncates(fake):
             got.append(item)
     await client.close()
     assert len(got) == 5
+
+
+async def test_v1_asks_for_the_next_page_while_the_current_one_is_consumed(fake):
+    """The round trip of page n+1 overlaps with the use of page n (Cloud cursor and DC start)."""
+    items = [{"id": str(i)} for i in range(6)]
+    for follow_next in (True, False):
+        fake.calls.clear()
+        fake.route(
+            "/rest/api/content/search",
+            lambda call, cursor=follow_next: fake.v1_page(items, call, cursor=cursor),
+        )
+        client = make_client(fake)
+        pages = v1_items(client, "/rest/api/content/search", {}, limit=2, follow_next=follow_next)
+        assert (await anext(pages))["id"] == "0"
+        await wait_until(lambda: len(fake.calls) == 2, deadline=60)  # asked before "1" was taken
+        rest = [i["id"] async for i in pages]
+        await client.close()
+        assert rest == ["1", "2", "3", "4", "5"]
+        assert len(fake.calls) == 3
+
+
+async def test_v1_stopping_early_drops_the_page_asked_for(fake):
+    items = [{"id": str(i)} for i in range(10)]
+    fake.route("/rest/api/content/search", lambda call: fake.v1_page(items, call))
+    client = make_client(fake)
+    pages = v1_items(client, "/rest/api/content/search", {}, limit=5, follow_next=False)
+    assert (await anext(pages))["id"] == "0"
+    await pages.aclose()
+    await client.close()
+    assert len(fake.calls) <= 2

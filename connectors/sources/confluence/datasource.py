@@ -26,6 +26,7 @@ from connectors.sources.confluence.client import (
 )
 from connectors.sources.confluence.config import FLAVOURS, Settings, default_configuration, read_settings
 from connectors.sources.confluence.extraction import TextExtractor, UnsupportedFileType, kind_of
+from connectors.sources.confluence.merge import bounded_merge
 from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
 from connectors.sources.confluence.scope import Scope
 from connectors.sources.confluence.storage_text import storage_to_text
@@ -40,6 +41,10 @@ _CHILD_TOGGLES = {
     ("comment", "blogpost"): "index_blogpost_comments",
 }
 _KIND_TOGGLES = {"page": "index_pages", "blogpost": "index_blogposts", "folder": "index_folders"}
+#: spaces listed at the same time (never more than the configured concurrent requests)
+SPACES_AT_ONCE = 4
+#: documents listed ahead of the sink, across those spaces
+MERGE_BUFFER = 100
 
 
 def _advanced_rules(filtering) -> list | None:
@@ -203,6 +208,14 @@ class ConfluenceDataSource(BaseDataSource):
             yield pair
 
     async def _docs_from_spaces(self) -> AsyncIterator[tuple[dict, Any]]:
+        """Several spaces listed at once (each space's requests stay one after another), so the
+        round trips of one space overlap with those of others; see :mod:`.merge`."""
+        concurrency = max(1, min(SPACES_AT_ONCE, self.settings.concurrency))
+        merged = bounded_merge(self._space_streams(), concurrency=concurrency, buffer=MERGE_BUFFER)
+        async for pair in merged:
+            yield pair
+
+    async def _space_streams(self) -> AsyncIterator[AsyncIterator[tuple[dict, Any]]]:
         s = self.settings
         taken = 0
         async for space in self._guarded("the list of spaces", self.api.spaces(s.spaces)):
@@ -211,10 +224,13 @@ class ConfluenceDataSource(BaseDataSource):
             if s.max_spaces is not None and taken >= s.max_spaces:
                 return
             taken += 1
-            if s.on("index_spaces"):
-                yield D.space_document(space, self.client.base_url), None
-            async for pair in self._space_content(space):
-                yield pair
+            yield self._space_docs(space)
+
+    async def _space_docs(self, space: dict) -> AsyncIterator[tuple[dict, Any]]:
+        if self.settings.on("index_spaces"):
+            yield D.space_document(space, self.client.base_url), None
+        async for pair in self._space_content(space):
+            yield pair
 
     async def _space_content(self, space: dict) -> AsyncIterator[tuple[dict, Any]]:
         s = self.settings

@@ -1,6 +1,7 @@
 """Paginators for Confluence's two list families, as async generators of items.
 
-Only one page of results is held at a time, so memory stays flat whatever the list size.
+At most two pages of results are held at a time (v1 lists ask for the next page while the
+current one is consumed), so memory stays flat whatever the list size.
 
 * v2 (Cloud ``/api/v2``): cursor paging; ``_links.next`` (or the ``Link`` header) is a path
   relative to the host that already starts with ``/wiki/api/v2``.
@@ -12,6 +13,7 @@ Only one page of results is held at a time, so memory stays flat whatever the li
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -65,31 +67,50 @@ async def v1_items(
     """
     base_params = dict(params or {})
     start = 0
-    url: str = path
     query: dict[str, Any] | None = {**base_params, "limit": _page_limit(limit, max_items, 0), "start": 0}
     if follow_next:
         query.pop("start")
     received = 0
     previous_next = None
-    for _ in range(MAX_PAGES):
-        payload = await client.get_json(url, query)
-        results = _results(payload, what)
-        for item in results:
-            yield item
-            received += 1
-            if max_items is not None and received >= max_items:
+    ahead: asyncio.Task | None = asyncio.ensure_future(client.get_json(path, query))
+    try:
+        for _ in range(MAX_PAGES):
+            assert ahead is not None
+            payload, ahead = await ahead, None
+            results = _results(payload, what)
+            next_link = (payload.get("_links") or {}).get("next")
+            more = bool(results) and bool(next_link)
+            if more and follow_next and next_link == previous_next:
+                more = False
+            if more and max_items is not None and received + len(results) >= max_items:
+                more = False
+            if more:  # ask for the next page now: its round trip overlaps with this page's use
+                if follow_next:
+                    previous_next = next_link
+                    ahead = asyncio.ensure_future(client.get_json(client.link_url(next_link), None))
+                else:
+                    start += len(results)
+                    limit_now = _page_limit(limit, max_items, received + len(results))
+                    ahead = asyncio.ensure_future(
+                        client.get_json(path, {**base_params, "limit": limit_now, "start": start})
+                    )
+            for item in results:
+                yield item
+                received += 1
+                if max_items is not None and received >= max_items:
+                    return
+            if ahead is None:
                 return
-        next_link = (payload.get("_links") or {}).get("next")
-        if not results or not next_link:
-            return
-        if follow_next:
-            if next_link == previous_next:
-                return
-            previous_next = next_link
-            url, query = client.link_url(next_link), None
-        else:
-            start += len(results)
-            query = {**base_params, "limit": _page_limit(limit, max_items, received), "start": start}
+    finally:
+        if ahead is not None:  # the consumer stopped early or failed: drop the page asked for
+            ahead.cancel()
+            ahead.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    """Mark a dropped request's outcome as seen (no "exception was never retrieved" warning)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _page_limit(limit: int, max_items: int | None, received: int) -> int:
