@@ -7,6 +7,9 @@ is imported only when a file of its type arrives. Not Confluence-specific: any s
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import io
 import os
 
@@ -128,3 +131,32 @@ def extract_text(data: bytes, filename: str, media_type: str | None) -> str:
     text = _EXTRACTORS[kind](data)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]
+
+
+def extract_text_in_worker(data: bytes, filename: str, media_type: str | None) -> str:
+    """:func:`extract_text` as the extraction worker processes run it: after each file the memory
+    its parser used goes back to the operating system, so a worker's RSS stays near its idle size
+    (parsers build large trees, and glibc keeps freed memory in the process otherwise)."""
+    try:
+        return extract_text(data, filename, media_type)
+    finally:
+        del data
+        gc.collect()
+        _trim_heap()
+
+
+_LIBC = None
+
+
+def _trim_heap() -> None:
+    """``malloc_trim(0)`` where the C library has it (glibc); nothing elsewhere."""
+    global _LIBC
+    if _LIBC is None:
+        name = ctypes.util.find_library("c")
+        try:
+            libc = ctypes.CDLL(name) if name else False
+        except OSError:
+            libc = False
+        _LIBC = libc if libc and hasattr(libc, "malloc_trim") else False
+    if _LIBC:
+        _LIBC.malloc_trim(0)

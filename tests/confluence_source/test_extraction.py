@@ -101,3 +101,34 @@ def test_unsupported_and_damaged():
         extract_text(b"\x89PNG", "photo.png", "image/png")
     with pytest.raises(Exception):  # noqa: B017 - any parser error; the data source records it
         extract_text(b"not a pdf", "broken.pdf", "application/pdf")
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_the_worker_entry_point_gives_the_same_text_and_trims_the_heap(filename, monkeypatch):
+    import connectors.file_text as file_text
+
+    trims = []
+    monkeypatch.setattr(file_text, "_trim_heap", lambda: trims.append(1))
+    media_type, make = CASES[filename]
+    data = make("quarterly zebra forecast")
+    assert file_text.extract_text_in_worker(data, filename, media_type) == extract_text(
+        data, filename, media_type
+    )
+    assert trims == [1]
+    with pytest.raises(UnsupportedFileType):
+        file_text.extract_text_in_worker(b"\x89PNG", "photo.png", "image/png")
+    assert trims == [1, 1]  # also after a failure
+
+
+def test_heap_trim_is_safe_to_call_repeatedly():
+    import connectors.file_text as file_text
+
+    file_text._trim_heap()
+    file_text._trim_heap()
+
+
+@pytest.mark.parametrize("cores, workers", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4), (64, 4)])
+def test_default_worker_count_leaves_a_core_to_the_service(cores, workers):
+    from connectors.sources.confluence.worker_pool import default_workers
+
+    assert default_workers(cores) == workers

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 # The pure functions live in a light module so that worker processes import only them.
-from connectors.file_text import MAX_TEXT_CHARS, UnsupportedFileType, decode_text, extract_text, kind_of
+from connectors.file_text import (
+    MAX_TEXT_CHARS,
+    UnsupportedFileType,
+    decode_text,
+    extract_text,
+    extract_text_in_worker,
+    kind_of,
+)
 from connectors.sources.confluence.worker_pool import DEFAULT_TIMEOUT, ProcessRunner
 
 __all__ = [
@@ -41,7 +48,7 @@ class TextExtractor:
         workers: int | None = None,
         max_jobs: int | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
-        function: Callable[[bytes, str, str | None], str] = extract_text,
+        function: Callable[[bytes, str, str | None], str] = extract_text_in_worker,
     ):
         self._runner = ProcessRunner(workers=workers, max_jobs=max_jobs, timeout=timeout)
         self._function = function

@@ -8,7 +8,7 @@ parser; if a parser crashes, only that worker dies.
 :class:`ProcessRunner` gives:
 
 * a lazily created pool (``spawn`` start method: an asyncio process with threads is never
-  forked), ``min(2, cpu count)`` workers by default, the whole pool retired gracefully after
+  forked), :func:`default_workers` workers by default (one on a 2-core machine), the whole pool retired gracefully after
   ``recycle_after`` files so a leaky parser cannot grow a worker without bound (not
   ``max_tasks_per_child``: on Python 3.11-3.13 it can deadlock the pool, CPython gh-115634);
 * a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
@@ -47,8 +47,15 @@ class WorkerTimedOut(RuntimeError):
     """The job took longer than the time limit; its worker was killed."""
 
 
-def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+def default_workers(cpu_count: int | None = None) -> int:
+    """One worker per core beyond the first (the service's own loop needs one), 1 to 4.
+
+    On a 2-core machine that is one worker: extraction keeps it busy a fraction of the sync
+    (the listing and the writes are what take time), and each worker costs its own interpreter
+    with the parser libraries in memory.
+    """
+    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+    return max(1, min(4, cores - 1))
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
