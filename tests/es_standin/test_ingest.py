@@ -135,3 +135,29 @@ async def test_validation_errors_carry_the_processor_tag_and_summary_lists_ids(e
     assert (cause["processor_tag"], cause["property_name"]) == ("my-tag", "field")
     await es_client.ingest.put_pipeline(id="t", description="described", processors=[])
     assert (await es_client.ingest.get_pipeline(id="t", summary=True)).body == {"t": {}}
+
+
+def test_whitespace_squeeze_fast_path_matches_the_regex():
+    """The managed pipeline's ``\\s+`` → " " gsub takes a fast path; it must give exactly what
+    ``re.sub`` gives, for every whitespace character Python's ``\\s`` knows, at both ends too."""
+    import random
+    import re
+    import sys
+
+    from fixtures.elasticsearch.ingest_values import gsub
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c))]
+    assert len(spaces) > 6  # Unicode whitespace, not only ASCII
+    rng = random.Random(7)
+    alphabet = spaces + list("ab\u00e9\ufffd")
+    samples = ["", " ", "  ", "a", " a ", "\u00a0a\u2003b\n"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    for text in samples:
+        assert gsub(r"\s+", " ", text) == re.sub(r"\s+", " ", text), repr(text)
+
+
+def test_gsub_java_group_references():
+    from fixtures.elasticsearch.ingest_values import gsub
+
+    assert gsub("(a)(b)", "$2$1", "xaby") == "xbay"
+    assert gsub(r"\s+", "_", " a  b ") == "_a_b_"
