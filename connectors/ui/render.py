@@ -153,13 +153,24 @@ def make_environment(folder: Path) -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    from connectors.ui.views.common import is_configured
-    from connectors.ui.views.connectors import connector_state_of, sync_options
-
+    """A whole page; it shows (and so uses up) the session's flash messages."""
     session = request.get(SESSION)
     flashes = []
     if session is not None:
         flashes, session.flashes = session.flashes, []
+    return _respond(request, template, status, flashes, context)
+
+
+def render_part(request: web.Request, template: str, **context: Any) -> web.Response:
+    """A fragment a page fetches to update itself in place; flash messages wait for the next page."""
+    return _respond(request, template, 200, [], context)
+
+
+def _respond(request: web.Request, template: str, status: int, flashes: list, context: dict) -> web.Response:
+    from connectors.ui.views.common import is_configured
+    from connectors.ui.views.connectors import connector_state_of, sync_options
+
+    session = request.get(SESSION)
 
     def static(name: str) -> str:
         return str(request.app.router["static"].url_for(filename=name))

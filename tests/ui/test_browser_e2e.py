@@ -152,42 +152,45 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 # view mode (the flash may already be gone: the page reloads when the service reacts)
                 await expect(page.get_by_role("link", name="Edit configuration")).to_be_visible()
                 await expect(page.locator(".masked").first).to_have_text("********")
-                assert admin_user.api_token not in await page.content()
 
                 # -- the service validates and marks it connected -----------------------------
+                # (the page reloads when the status moves; "Connected" is the state it rests in)
                 await expect(page.locator(".page-header .badge").first).to_have_text(
                     "Connected", timeout=LONG
                 )
+                await page.wait_for_load_state()
+                assert admin_user.api_token not in await page.content()
                 await shots.take("configuration-view")
 
                 # -- sync now, live progress, completed with the fixture's counts -------------
                 await page.get_by_role("link", name="Overview", exact=True).click()
+                await expect(page).to_have_url(re.compile(rf"/connectors/{connector_id}$"))
                 await page.get_by_role("button", name="Sync now").click()
                 await expect(page).to_have_url(re.compile(r"/jobs/[^/]+$"))
-                await shots.take("job-pending", full_page=False)
-                # live progress: once running, the counts change on the open page without a reload
-                await expect(page.locator('[data-job="status"]').first).to_have_text(
-                    "Sync in progress", timeout=LONG
-                )
-                # the page reloads once when the status moves (its callouts depend on it): wait for
-                # the copy rendered as in progress before marking it
-                await expect(page.locator('[data-poll-job][data-status="in_progress"]')).to_be_attached(
-                    timeout=LONG
-                )
                 await page.wait_for_load_state()
-                indexed = page.locator('[data-job="indexed"]').first
+                # the job page never reloads: it updates its counts in place on every poll and
+                # swaps in fresh status-dependent parts when the status moves
                 await page.evaluate("window.__notReloaded = true")
-                before = (await indexed.text_content()).strip()
+                await shots.take("job-pending", full_page=False)
+                live = page.locator("[data-live-job]")
+                # in progress (or, on a machine slower than the sync, already done) with counts
+                # that moved: true only once the page has followed the job without a reload
                 await page.wait_for_function(
-                    """(before) => {
+                    """() => {
+                        const live = document.querySelector('[data-live-job]');
                         const count = document.querySelector('[data-job="indexed"]');
-                        return window.__notReloaded === true && count && count.textContent.trim() !== before;
+                        return window.__notReloaded === true && live && count
+                            && ["in_progress", "completed"].includes(live.dataset.status)
+                            && count.textContent.trim() !== "0";
                     }""",
-                    arg=before,
                     timeout=LONG,
                 )
                 await shots.take("job-running", full_page=False)
-                await expect(page.get_by_text("Sync complete", exact=True).first).to_be_visible(timeout=LONG)
+                await expect(live).to_have_attribute("data-status", "completed", timeout=LONG)
+                await expect(live.get_by_text("Sync complete", exact=True).first).to_be_visible()
+                await expect(live.get_by_role("button", name="Cancel sync")).to_have_count(0)
+                await expect(live.locator(".timeline")).to_contain_text("Completed")
+                assert await page.evaluate("window.__notReloaded === true"), "the job page reloaded"
                 job_id = page.url.rsplit("/", 1)[-1]
                 job = (await admin.connector.sync_job_get(connector_sync_job_id=job_id)).body
                 assert job["status"] == "completed"
@@ -254,16 +257,13 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await expect(page.get_by_label("Field of rule 1")).to_have_value("title")
                 await shots.take("sync-rules-editor")
                 await page.get_by_role("button", name="Save and validate draft").click()
-                # the service validates the draft; a valid draft is activated by the user or,
-                # as Elastic's service does, by the service itself
-                await expect(page.get_by_text("Draft sync rules are validating")).to_be_hidden(timeout=LONG)
-                activate = page.get_by_role("button", name="Activate draft rules")
-                if await activate.count():
-                    await activate.click()
-                    await expect(page.get_by_text("Draft sync rules activated")).to_be_visible()
-                await expect(
-                    page.get_by_role("link", name="Draft new sync rules", exact=True)
-                ).to_be_visible()
+                await expect(page).to_have_url(re.compile(r"/sync-rules$"))
+                # the service validates the draft, then activates it as Elastic's service does;
+                # the page watches (and reloads) until the draft is the active rule set
+                await expect(page.get_by_role("link", name="Draft new sync rules", exact=True)).to_be_visible(
+                    timeout=LONG
+                )
+                await expect(page.locator("[data-poll-state]")).to_have_count(0)
                 await shots.take("sync-rules-active")
                 active = (await admin.connector.get(connector_id=connector_id)).body["filtering"][0]["active"]
                 assert active["advanced_snippet"]["value"] == [{"query": f"space = {space_key}"}]

@@ -2,6 +2,7 @@
 
 import json
 
+from connectors.protocol.constants import JOBS_INDEX
 from tests.ui.conftest import confluence_configuration, seed_connector
 
 
@@ -106,3 +107,54 @@ async def test_completed_job_page_shows_counts_events_and_filtering_snapshot(ui,
     assert "Sync failure" in page.body_text and "Confluence answered 500 &lt;oops&gt;" in page.body_text
     assert "Filtering" in page.body_text and "Regular expression" in page.body_text
     assert "data-poll-job" not in page.body_text
+
+
+async def test_job_page_parts_follow_the_status_in_place(ui, admin):
+    """The job page's live element names its fragment URL and the status it was rendered in; the
+    fragment is the same element, rendered fresh, and keeps flash messages for the next page."""
+    await _configured(admin)
+    await ui.get("/connectors/conf-1")
+    response = await ui.post("/connectors/conf-1/sync", {"job_type": "full"})
+    job_id = response.headers["Location"].rsplit("/", 1)[-1]
+    live = f"/connectors/conf-1/jobs/{job_id}/live"
+    page = await ui.get(f"/connectors/conf-1/jobs/{job_id}")  # shows the "requested" flash
+    assert f'data-live-job="{live}" data-status="pending"' in page.body_text
+    assert "data-reload-when-done" not in page.body_text
+    await admin.connector.sync_job_claim(connector_sync_job_id=job_id, worker_hostname="worker-1")
+    await admin.connector.sync_job_update_stats(
+        connector_sync_job_id=job_id,
+        indexed_document_count=7,
+        deleted_document_count=0,
+        indexed_document_volume=0,
+    )
+    part = await ui.get(live)
+    assert part.status == 200 and part.headers["Content-Type"].startswith("text/html")
+    assert part.body_text.lstrip().startswith("<div") and "<html" not in part.body_text
+    assert 'data-status="in_progress"' in part.body_text and "data-poll-job" in part.body_text
+    assert "Sync in progress" in part.body_text and "Cancel sync" in part.body_text
+    assert "Sync started" in part.body_text and ">7<" in part.body_text
+    assert (await ui.post(f"/connectors/conf-1/jobs/{job_id}/cancel")).status == 303  # flashes
+    part = await ui.get(live)
+    assert 'data-status="canceling"' in part.body_text and "Cancelation requested</strong>" in part.body_text
+    assert "Cancelation requested." not in part.body_text  # the flash waits for the next page
+    assert "Cancelation requested." in (await ui.get(f"/connectors/conf-1/jobs/{job_id}")).body_text
+    # the service acknowledges the cancelation as the protocol layer does
+    done = {
+        "status": "canceled",
+        "canceled_at": "2026-11-23T10:00:00+00:00",
+        "completed_at": "2026-11-23T10:00:00+00:00",
+    }
+    await admin.update(index=JOBS_INDEX, id=job_id, doc=done, refresh=True)
+    part = await ui.get(live)
+    assert 'data-status="canceled"' in part.body_text and "data-poll-job" not in part.body_text
+    assert "Sync canceled" in part.body_text and "Cancel sync" not in part.body_text
+
+
+async def test_job_parts_of_another_connector_or_unknown_job_are_not_found(ui, admin):
+    await _configured(admin)
+    await seed_connector(
+        admin, connector_id="other", index_name="search-other", configuration=confluence_configuration()
+    )
+    job_id = (await admin.connector.sync_job_post(id="other", job_type="full")).body["id"]
+    assert (await ui.get(f"/connectors/conf-1/jobs/{job_id}/live")).status == 404
+    assert (await ui.get("/connectors/conf-1/jobs/nope/live")).status == 404

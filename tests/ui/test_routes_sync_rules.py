@@ -48,7 +48,7 @@ async def test_save_and_validate_writes_the_draft_in_order(ui, admin):
     assert draft["validation"]["state"] == "edited"
     page = await ui.follow(response)
     assert "Draft sync rules are validating" in page.body_text
-    assert 'data-watch="draft_state"' in page.body_text
+    assert 'data-watch="draft_state,has_draft"' in page.body_text
 
 
 async def test_invalid_regex_and_json_are_refused_and_nothing_written(ui, admin):
@@ -106,6 +106,10 @@ async def test_valid_draft_can_be_activated(ui, admin):
     )
     page = await ui.get("/connectors/conf-1/sync-rules")
     assert "Activate draft rules" in page.body_text
+    # the service activates a valid draft by itself: the page watches until the draft is gone
+    assert 'data-watch="draft_state,has_draft"' in page.body_text
+    state = json.loads((await ui.get("/api/connectors/conf-1/state")).body_text)
+    assert (state["draft_state"], state["has_draft"]) == ("valid", True)
     response = await ui.post("/connectors/conf-1/sync-rules/activate")
     assert response.status == 303
     active = (await _filtering(admin))["active"]["rules"]
@@ -113,6 +117,9 @@ async def test_valid_draft_can_be_activated(ui, admin):
     page = await ui.follow(response)
     assert "activated" in page.body_text
     assert "Draft new sync rules" in page.body_text
+    assert "data-poll-state" not in page.body_text  # nothing left to wait for
+    state = json.loads((await ui.get("/api/connectors/conf-1/state")).body_text)
+    assert state["has_draft"] is False
 
 
 async def test_revert_resets_the_draft(ui, admin):

@@ -160,6 +160,7 @@
     const part = (name) => $(`[data-part="${name}"]`, form);
     const raw = part("interval");
     let timer = null;
+    let asked = 0;  // only the answer to the latest question is shown
     function layout() {
       const f = part("frequency").value;
       $$("[data-for]", form).forEach((el) => { el.hidden = !SHOWN[f].includes(el.dataset.for); });
@@ -167,9 +168,11 @@
     async function preview() {
       const error = $(".error", raw.closest(".field"));
       const body = $("[data-runs]", form);
+      const question = ++asked;
       try {
         const response = await fetch(`/api/cron?expression=${encodeURIComponent(raw.value)}`, { credentials: "same-origin" });
         const data = await response.json();
+        if (question !== asked) return;
         raw.closest(".field").classList.toggle("invalid", !data.valid);
         error.textContent = data.valid ? "" : data.error;
         if (data.valid) raw.removeAttribute("aria-invalid"); else raw.setAttribute("aria-invalid", "true");
@@ -189,7 +192,9 @@
           layout();
         }
         $(".picker-custom", form).hidden = !(data.valid && data.picker && data.picker.custom);
-      } catch (e) { error.textContent = "Could not check the expression (is the UI server running?)"; }
+      } catch (e) {
+        if (question === asked) error.textContent = "Could not check the expression (is the UI server running?)";
+      }
     }
     function fromPicker() {
       const p = {}; ["minute", "hour", "day", "date", "month"].forEach((k) => { p[k] = part(k).value; });
@@ -271,27 +276,59 @@
   // -- live refresh --------------------------------------------------------------------------
   const POLL_MS = 1500;
   const MAX_POLLS = 2400;
-  $$("[data-poll-job]").forEach((el) => {
+  // Never reload under a user who is leaving the page (a link clicked while a poll was in flight
+  // must win); back/forward cache restores clear the flag.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => { leaving = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
+
+  function showJob(el, job) {
+    ["indexed", "deleted", "volume", "duration", "total"].forEach((k) => {
+      $$(`[data-job="${k}"]`, el).forEach((node) => { node.textContent = job[k]; });
+    });
+    $$('[data-job="status"]', el).forEach((node) => node.replaceChildren(badge(job.status_label, job.status_tone)));
+  }
+  // Poll a job every POLL_MS while it is active; `step(job)` shows it and says whether to go on.
+  function pollJob(url, step) {
     let polls = 0;
     async function tick() {
       polls += 1;
       try {
-        const response = await fetch(el.dataset.pollJob, { credentials: "same-origin" });
-        if (response.ok) {
-          const job = await response.json();
-          ["indexed", "deleted", "volume", "duration", "total"].forEach((k) => {
-            $$(`[data-job="${k}"]`, el).forEach((node) => { node.textContent = job[k]; });
-          });
-          $$('[data-job="status"]', el).forEach((node) => node.replaceChildren(badge(job.status_label, job.status_tone)));
-          const reloads = el.hasAttribute("data-reload-when-done");
-          // the job page shows status-specific callouts and events: reload when the status moves
-          if (reloads && el.dataset.status && job.status !== el.dataset.status) { window.location.reload(); return; }
-          if (!job.active) { if (reloads) window.location.reload(); return; }
-        }
+        const response = await fetch(url(), { credentials: "same-origin" });
+        if (response.ok && !(await step(await response.json()))) return;
       } catch (e) { /* keep trying: the server may be restarting */ }
       if (polls < MAX_POLLS) setTimeout(tick, POLL_MS);
     }
     setTimeout(tick, POLL_MS);
+  }
+  // Job history rows: counts and status in place; the cancel button goes when the job ends.
+  $$("[data-poll-job]:not([data-live-job])").forEach((row) => pollJob(() => row.dataset.pollJob, (job) => {
+    showJob(row, job);
+    if (!job.active) $$('form[action$="/cancel"]', row).forEach((form) => form.remove());
+    return job.active;
+  }));
+  // The job page: counts in place on every poll; when the status moves, the parts that depend on
+  // it (callouts, buttons, events) are replaced by a fresh copy from the server, without a reload.
+  $$("[data-live-job][data-poll-job]").forEach((first) => {
+    let live = first;
+    async function replaceLive() {
+      const response = await fetch(live.dataset.liveJob, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = doc.querySelector("[data-live-job]");
+      if (!fresh) return;  // e.g. the sign-in page: the session ended
+      const node = document.importNode(fresh, true);
+      const hadFocus = live.contains(document.activeElement);
+      live.replaceWith(node);
+      live = node;
+      setLocalTimes(live);
+      if (hadFocus) { const heading = $("h2", live); heading.tabIndex = -1; heading.focus(); }
+    }
+    pollJob(() => live.dataset.pollJob, async (job) => {
+      showJob(live, job);
+      if (job.status !== live.dataset.status) await replaceLive();
+      return live.hasAttribute("data-poll-job");
+    });
   });
   $$("[data-poll-state]").forEach((el) => {
     const watched = el.dataset.watch.split(",");
@@ -304,7 +341,7 @@
         const response = await fetch(el.dataset.pollState, { credentials: "same-origin" });
         if (response.ok) {
           const state = await response.json();
-          if (snapshot(state) !== first) { window.location.reload(); return; }
+          if (snapshot(state) !== first && !leaving) { window.location.reload(); return; }
         }
       } catch (e) { /* keep trying */ }
       if (polls < MAX_POLLS) setTimeout(tick, POLL_MS);

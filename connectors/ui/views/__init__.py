@@ -33,6 +33,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(C + "/sync", jobs.sync_now)
     r.add_get(C + "/jobs", jobs.jobs_page)
     r.add_get(C + "/jobs/{job_id}", jobs.job_page)
+    r.add_get(C + "/jobs/{job_id}/live", jobs.job_live)
     r.add_post(C + "/jobs/{job_id}/cancel", jobs.cancel)
     r.add_get(C + "/content", content.content_page)
     r.add_get("/api" + C + "/state", connectors.connector_state)

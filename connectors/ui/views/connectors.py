@@ -173,7 +173,7 @@ async def overview(request: web.Request) -> web.Response:
 
 def connector_state_of(connector: dict) -> dict:
     """What the pages watch for live refresh: status, error, last sync and the draft's state."""
-    from connectors.ui.sync_rules import default_filtering
+    from connectors.ui.sync_rules import default_filtering, has_draft
 
     label, tone = connector_badge(connector.get("status"))
     sync_label, sync_tone = sync_badge(connector.get("last_sync_status"))
@@ -189,6 +189,7 @@ def connector_state_of(connector: dict) -> dict:
         "last_synced": connector.get("last_synced"),
         "last_indexed_document_count": connector.get("last_indexed_document_count"),
         "draft_state": draft.get("state"),
+        "has_draft": has_draft(default_filtering(connector)),
         "configured": is_configured(connector),
         "has_configuration": bool(connector.get("configuration")),
     }

@@ -14,6 +14,7 @@ from connectors.ui.render import (
     job_duration,
     job_volume,
     render,
+    render_part,
     sync_badge,
 )
 from connectors.ui.views.common import (
@@ -167,6 +168,15 @@ async def job_page(request: web.Request) -> web.Response:
         summary=job_summary(job),
         events=events(job),
         snapshot=snapshot or {},
+    )
+
+
+async def job_live(request: web.Request) -> web.Response:
+    """The status-dependent parts of the job page, for its in-place update (``_job_live.html``)."""
+    connector = await load_connector(request)
+    job = await _job_for(request)
+    return render_part(
+        request, "_job_live.html", connector=connector, job=job, summary=job_summary(job), events=events(job)
     )
 
 

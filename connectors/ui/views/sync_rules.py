@@ -73,7 +73,9 @@ def _context(connector: dict) -> dict:
 
 async def sync_rules_page(request: web.Request) -> web.Response:
     context = _context(await load_connector(request))
-    watch = "draft_state" if context["has_draft"] and context["draft_state"] == "edited" else ""
+    # The service validates an edited draft, then activates a valid one: watch until it is done.
+    waiting = context["has_draft"] and context["draft_state"] in ("edited", "valid")
+    watch = "draft_state,has_draft" if waiting else ""
     return render(request, "sync_rules.html", watch=watch, **context)
 
 
