@@ -16,6 +16,7 @@ from connectors.ui import es_errors
 from connectors.ui.render import SESSION, TEMPLATES, make_environment, render
 from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
+from connectors.ui.throttle import SignInThrottle
 
 logger = logging.getLogger("connectors.ui")
 # The client marks the Connector APIs as beta; the UI relies on them on purpose.
@@ -24,6 +25,7 @@ warnings.filterwarnings("ignore", category=GeneralAvailabilityWarning)
 HERE = Path(__file__).parent
 SETTINGS = web.AppKey("settings", UiSettings)
 SESSIONS = web.AppKey("sessions", SessionStore)
+SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 SESSION_COOKIE = "connectors_ui_session"
 LOGIN_CSRF_COOKIE = "connectors_ui_login_csrf"
 PUBLIC_PREFIXES = ("/login", "/static/", "/healthz", "/favicon.ico")
@@ -168,6 +170,11 @@ def create_app(config: dict | None = None, settings: UiSettings | None = None) -
     )
     app[SETTINGS] = settings
     app[SESSIONS] = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    app[SIGN_IN_THROTTLE] = SignInThrottle(
+        settings.sign_in_max_failures,
+        settings.sign_in_max_failures_per_address,
+        settings.sign_in_window_seconds,
+    )
     app[TEMPLATES] = make_environment(HERE / "templates")
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)

@@ -27,6 +27,10 @@ class SignInError(Exception):
     """Sign-in refused; the message is fit to show on the sign-in page."""
 
 
+class WrongCredentials(SignInError):
+    """Elasticsearch rejected the credentials (what sign-in throttling counts)."""
+
+
 @dataclass
 class Session:
     id: str
@@ -62,7 +66,7 @@ async def authenticate(settings: UiSettings, username: str, password: str, api_k
         except AuthenticationException as exc:
             if not (username or api_key):
                 raise SignInError("This Elasticsearch requires credentials: enter them to sign in.") from exc
-            raise SignInError("Wrong username, password or API key.") from exc
+            raise WrongCredentials("Wrong username, password or API key.") from exc
         except ApiError as exc:
             # No security API here (e.g. the stand-in): check the credentials with a plain
             # request, and whether anonymous requests are refused (then security is on).
@@ -71,7 +75,7 @@ async def authenticate(settings: UiSettings, username: str, password: str, api_k
             try:
                 await client.info()
             except AuthenticationException as inner:
-                raise SignInError("Wrong username, password or API key.") from inner
+                raise WrongCredentials("Wrong username, password or API key.") from inner
             security = await security_enabled(settings) is True
             name = username or ("api key" if api_key else "anonymous")
     except SignInError:

@@ -19,6 +19,10 @@ class UiSettings:
     session_idle_seconds: int = 8 * 3600
     max_sessions: int = 500
     page_size: int = 20
+    # failed sign-ins allowed per username / per client address within the window (0: no limit)
+    sign_in_max_failures: int = 5
+    sign_in_max_failures_per_address: int = 20
+    sign_in_window_seconds: int = 300
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> UiSettings:
@@ -42,6 +46,9 @@ class UiSettings:
             session_idle_seconds=int(ui.get("session_idle_seconds", 8 * 3600)),
             max_sessions=int(ui.get("max_sessions", 500)),
             page_size=int(ui.get("page_size", 20)),
+            sign_in_max_failures=int(ui.get("sign_in_max_failures", 5)),
+            sign_in_max_failures_per_address=int(ui.get("sign_in_max_failures_per_address", 20)),
+            sign_in_window_seconds=int(ui.get("sign_in_window_seconds", 300)),
         )
 
     def service_types(self) -> list[str]:

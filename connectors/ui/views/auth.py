@@ -60,7 +60,7 @@ async def login_get(request: web.Request) -> web.Response:
 
 
 async def login_post(request: web.Request) -> web.Response:
-    from connectors.ui.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSIONS, SETTINGS
+    from connectors.ui.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSIONS, SETTINGS, SIGN_IN_THROTTLE
 
     form = await request.post()
     username = str(form.get("username", "")).strip()
@@ -72,11 +72,21 @@ async def login_post(request: web.Request) -> web.Response:
         )
     if username and not password:
         return await login_page(request, "Enter the password for this user.", 400, username)
+    throttle = request.app[SIGN_IN_THROTTLE]
+    refusal = throttle.check(username, request.remote)
+    if refusal is not None:
+        logger.warning("sign-in throttled (%s) from %s", refusal.reason, request.remote)
+        response = await login_page(request, refusal.message, 429, username)
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
     try:
         session = await sessions.authenticate(request.app[SETTINGS], username, password, api_key)
     except sessions.SignInError as exc:
+        if isinstance(exc, sessions.WrongCredentials):
+            throttle.failed(username, request.remote)
         logger.info("sign-in refused for %r", username or "(api key)")
         return await login_page(request, str(exc), 401, username)
+    throttle.succeeded(username)
     old = request.get(SESSION)
     if old is not None:
         request.app[SESSIONS].remove(old.id)
