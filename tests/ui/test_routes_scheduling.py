@@ -2,6 +2,7 @@
 
 import json
 
+from connectors.protocol.constants import CONNECTORS_INDEX
 from tests.ui.conftest import confluence_configuration, seed_connector
 
 
@@ -87,3 +88,48 @@ async def test_incremental_and_access_control_panels_follow_the_features(ui, adm
     assert scheduling["access_control"]["enabled"] is False
     overview = await ui.get("/connectors/conf-1")
     assert 'value="incremental"' in overview.body_text and 'value="access_control"' not in overview.body_text
+
+
+async def test_custom_schedules_written_by_kibana_are_shown_read_only(ui, admin):
+    await seed_connector(admin)
+    custom = {
+        "nightly-docs": {
+            "name": "Nightly <docs>",
+            "enabled": True,
+            "interval": "0 30 1 * * ?",
+            "last_synced": "2026-11-20T01:30:05+00:00",
+            "configuration_overrides": {
+                "max_crawl_depth": 3,
+                "seed_urls": ["https://x.example"],
+                "domain_allowlist": [],
+            },
+        },
+        "broken": {
+            "name": "Broken",
+            "enabled": True,
+            "interval": "0 0 25 * * ?",
+            "configuration_overrides": {},
+        },
+        "off": {"name": "Archive", "enabled": False, "interval": "0 0 0 1 * ?"},
+        "junk": "not an object",
+    }
+    await admin.update(index=CONNECTORS_INDEX, id="conf-1", doc={"custom_scheduling": custom}, refresh=True)
+    page = await ui.get("/connectors/conf-1/scheduling")
+    assert page.status == 200
+    html = page.body_text
+    table = html[html.index('id="custom-schedules"') :]
+    assert "Nightly &lt;docs&gt;" in table and "<docs>" not in table
+    assert table.index("Archive") < table.index("Broken") < table.index("Nightly")  # by name
+    assert "<code>0 30 1 * * ?</code>" in table and "01:30:00 UTC" in table  # the next run
+    assert "2026-11-20 01:30:05 UTC" in table
+    assert "max_crawl_depth" in table and "seed_urls" in table and "domain_allowlist" not in table
+    assert "Invalid: " in table and "hours value 25 is out of range" in table
+    assert table.count("badge-success") == 2 and "Disabled" in table
+    assert "junk" not in table
+    assert '<form method="post" action="/connectors/conf-1/scheduling"' not in table  # read-only
+
+
+async def test_no_custom_schedules_no_panel(ui, admin):
+    await seed_connector(admin)
+    page = await ui.get("/connectors/conf-1/scheduling")
+    assert "Custom schedules" not in page.body_text

@@ -52,6 +52,36 @@ def schedules(connector: dict, now: dt.datetime) -> list[dict]:
     return result
 
 
+def custom_schedules(connector: dict, now: dt.datetime) -> list[dict]:
+    """The connector's ``custom_scheduling`` (written by Kibana), for a read-only table, by name."""
+    raw = connector.get("custom_scheduling")
+    if not isinstance(raw, dict):
+        return []
+    result = []
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            continue
+        interval = entry.get("interval")
+        interval = interval if isinstance(interval, str) and interval.strip() else ""
+        error = cron.validate(interval) if interval else "no interval"
+        overrides = entry.get("configuration_overrides")
+        result.append(
+            {
+                "id": str(key),
+                "name": str(entry.get("name") or key),
+                "enabled": entry.get("enabled") is True,
+                "interval": interval or "--",
+                "error": error,
+                "next_run": None if error else next(iter(cron.next_runs(interval, now, 1)), None),
+                "last_synced": entry.get("last_synced"),
+                "overrides": {k: v for k, v in overrides.items() if v not in (None, "", [], {})}
+                if isinstance(overrides, dict)
+                else {},
+            }
+        )
+    return sorted(result, key=lambda s: (s["name"].casefold(), s["id"]))
+
+
 def _render(request, connector, status=200, errors=None, submitted=None):
     now = dt.datetime.now(dt.UTC)
     items = schedules(connector, now)
@@ -67,6 +97,7 @@ def _render(request, connector, status=200, errors=None, submitted=None):
         connector=connector,
         tab="scheduling",
         schedules=items,
+        custom=custom_schedules(connector, now),
         configured=is_configured(connector),
         frequencies=cron.FREQUENCIES,
         day_names=["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
