@@ -88,7 +88,7 @@ async def test_wait_for_es_retries_until_it_answers():
     runner, url = await serve(root)
     client = create_client({"host": url, "max_retries": 0})
     try:
-        info = await wait_for_es(client, 10, retry_interval=0.01)
+        info = await wait_for_es(client, 60, retry_interval=0.01)
         assert info["version"]["number"] == "9.0.0" and len(calls) == 3
     finally:
         await client.close()
@@ -106,7 +106,7 @@ async def test_wait_for_es_fails_at_once_on_bad_credentials():
     client = create_client({"host": url, "max_retries": 0})
     try:
         with pytest.raises(ElasticsearchUnavailable, match="refused the credentials"):
-            await wait_for_es(client, 10, retry_interval=0.01)
+            await wait_for_es(client, 60, retry_interval=0.01)
         assert len(calls) == 1
     finally:
         await client.close()

@@ -16,7 +16,7 @@ def doc(i, ts="2024-01-01T00:00:00Z", **extra):
     return {"_id": f"d{i}", "_timestamp": ts, "title": f"doc {i}", **extra}
 
 
-async def wait_until(predicate, limit=5.0):
+async def wait_until(predicate, limit=60.0):
     deadline = asyncio.get_running_loop().time() + limit
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
@@ -252,7 +252,7 @@ async def test_back_pressure_bounds_the_queue_by_count():
         await asyncio.sleep(0)
     assert not producer.done() and sink.stats.docs_seen <= 8
     es.gate.set()
-    await asyncio.wait_for(producer, 5)
+    await asyncio.wait_for(producer, 60)
     stats = await sink.finish()
     assert stats.indexed_document_count == 40 and es.max_in_flight == 1
 
@@ -284,7 +284,7 @@ async def test_back_pressure_bounds_the_queue_by_bytes_and_chunks_by_bytes():
     assert not producer.done()
     assert sink._queue.mem_size <= 1024 * 1024
     es.gate.set()
-    await asyncio.wait_for(producer, 5)
+    await asyncio.wait_for(producer, 60)
     stats = await sink.finish()
     assert stats.indexed_document_count == 20
     assert all(r["bytes"] <= 0.7 * 1024 * 1024 for r in es.bulk_requests)
@@ -319,7 +319,7 @@ async def test_downloads_are_bounded():
         await asyncio.sleep(0)
     assert running["now"] == 3 and not producer.done()
     release.set()
-    await asyncio.wait_for(producer, 5)
+    await asyncio.wait_for(producer, 60)
     stats = await sink.finish()
     assert running["max"] == 3 and stats.indexed_document_count == 10 and es.docs["d7"]["body"] == "d7"
 
@@ -418,7 +418,7 @@ async def test_delete_waits_for_a_pending_download_of_the_same_id():
         await asyncio.sleep(0)
     assert not deleting.done()  # the index op must reach the queue before the delete
     release.set()
-    await asyncio.wait_for(deleting, 5)
+    await asyncio.wait_for(deleting, 60)
     stats = await sink.finish()
     assert es.docs == {} and stats.indexed_document_count == 1 and stats.deleted_document_count == 1
 
@@ -439,6 +439,6 @@ async def test_cancel_stops_pending_downloads():
     sink = ContentSink(es, "idx", **FAST)
     await sink.start(full=False)
     await sink.put(doc(1), hanging)
-    await asyncio.wait_for(started.wait(), 5)
-    await asyncio.wait_for(sink.cancel(), 5)
+    await asyncio.wait_for(started.wait(), 60)
+    await asyncio.wait_for(sink.cancel(), 60)
     assert cancelled == [True] and es.docs == {}

@@ -44,19 +44,19 @@ async def test_memqueue_blocks_on_count_and_bytes():
     await asyncio.sleep(0)
     assert not blocked.done()
     assert await queue.get() == 1
-    await asyncio.wait_for(blocked, 1)
+    await asyncio.wait_for(blocked, 60)
     assert queue.qsize() == 2 and queue.mem_size == 5
     by_bytes = asyncio.create_task(queue.put(4, 8))  # 5 + 8 > 10
     await asyncio.sleep(0)
     assert not by_bytes.done()
     assert await queue.get() == 2  # leaves 1 byte queued: 1 + 8 <= 10 fits
-    await asyncio.wait_for(by_bytes, 1)
+    await asyncio.wait_for(by_bytes, 60)
     assert queue.qsize() == 2 and queue.mem_size == 9
 
 
 async def test_memqueue_admits_an_oversized_item_when_empty():
     queue = MemQueue(maxsize=5, maxmem=10)
-    await asyncio.wait_for(queue.put("huge", 50), 1)
+    await asyncio.wait_for(queue.put("huge", 50), 60)
     assert queue.mem_size == 50
 
 
@@ -78,7 +78,7 @@ async def test_memqueue_fail_wakes_blocked_producers():
     await asyncio.sleep(0)
     await queue.fail(RuntimeError("consumer died"))
     with pytest.raises(RuntimeError, match="consumer died"):
-        await asyncio.wait_for(blocked, 1)
+        await asyncio.wait_for(blocked, 60)
     with pytest.raises(QueueClosed):
         await queue.get()
 
