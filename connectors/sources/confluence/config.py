@@ -46,6 +46,21 @@ _ON_DC = [{"field": "data_source", "value": DATA_CENTER}]
 _DATE_TIP = "A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ). Empty: no bound."
 
 
+def _auth_method(label: str, methods: list[tuple[str, str]], on_flavour: list[dict], **extra) -> dict:
+    """The dropdown of one flavour's authentication methods; the first is the default."""
+    first = methods[0][1]
+    options = [{"label": text, "value": value} for text, value in methods]
+    return field(label, options=options, default_value=first, value=first, depends_on=on_flavour, **extra)
+
+
+def _credential(
+    label: str, on_flavour: list[dict], method_field: str, method: str, *, sensitive: bool = False, **extra
+) -> dict:
+    """A credential shown only for one flavour and one of its authentication methods."""
+    depends_on = on_flavour + [{"field": method_field, "value": method}]
+    return field(label, sensitive=sensitive, depends_on=depends_on, **extra)
+
+
 def default_configuration() -> dict[str, dict[str, Any]]:
     """The connector's configuration form (protocol field specs, in display order)."""
     fields: dict[str, dict[str, Any]] = {
@@ -64,50 +79,43 @@ def default_configuration() -> dict[str, dict[str, Any]]:
         "username": field("Confluence Server username", depends_on=_ON_SERVER),
         "password": field("Confluence Server password", sensitive=True, depends_on=_ON_SERVER),
         # -- Data Center ----------------------------------------------------------------------
-        "data_center_auth_method": field(
+        "data_center_auth_method": _auth_method(
             "Data Center authentication",
-            options=[
-                {"label": "Username and password", "value": DC_BASIC},
-                {"label": "Personal access token", "value": DC_PAT},
-            ],
-            default_value=DC_BASIC,
-            value=DC_BASIC,
-            depends_on=_ON_DC,
+            [("Username and password", DC_BASIC), ("Personal access token", DC_PAT)],
+            _ON_DC,
         ),
-        "data_center_username": field(
-            "Data Center username",
-            depends_on=_ON_DC + [{"field": "data_center_auth_method", "value": DC_BASIC}],
+        "data_center_username": _credential(
+            "Data Center username", _ON_DC, "data_center_auth_method", DC_BASIC
         ),
-        "data_center_password": field(
-            "Data Center password",
-            sensitive=True,
-            depends_on=_ON_DC + [{"field": "data_center_auth_method", "value": DC_BASIC}],
+        "data_center_password": _credential(
+            "Data Center password", _ON_DC, "data_center_auth_method", DC_BASIC, sensitive=True
         ),
-        "data_center_token": field(
+        "data_center_token": _credential(
             "Data Center personal access token",
+            _ON_DC,
+            "data_center_auth_method",
+            DC_PAT,
             sensitive=True,
-            depends_on=_ON_DC + [{"field": "data_center_auth_method", "value": DC_PAT}],
             tooltip="Create one under Profile > Personal Access Tokens (Confluence 7.9 or later).",
-        ),
+        ),  # fmt: skip
         # -- Cloud ----------------------------------------------------------------------------
-        "cloud_auth_method": field(
+        "cloud_auth_method": _auth_method(
             "Cloud authentication",
-            options=[{"label": "Account email and API token", "value": CLOUD_API_TOKEN}],
-            default_value=CLOUD_API_TOKEN,
-            value=CLOUD_API_TOKEN,
-            depends_on=_ON_CLOUD,
+            [("Account email and API token", CLOUD_API_TOKEN)],
+            _ON_CLOUD,
             tooltip="OAuth 2.0 will be offered here later.",
         ),
-        "account_email": field(
-            "Confluence Cloud account email",
-            depends_on=_ON_CLOUD + [{"field": "cloud_auth_method", "value": CLOUD_API_TOKEN}],
+        "account_email": _credential(
+            "Confluence Cloud account email", _ON_CLOUD, "cloud_auth_method", CLOUD_API_TOKEN
         ),
-        "api_token": field(
+        "api_token": _credential(
             "Confluence Cloud API token",
+            _ON_CLOUD,
+            "cloud_auth_method",
+            CLOUD_API_TOKEN,
             sensitive=True,
-            depends_on=_ON_CLOUD + [{"field": "cloud_auth_method", "value": CLOUD_API_TOKEN}],
             tooltip="Create one at https://id.atlassian.com/manage-profile/security/api-tokens.",
-        ),
+        ),  # fmt: skip
         # -- scope ----------------------------------------------------------------------------
         "spaces": field(
             "Confluence space keys",
