@@ -2,7 +2,10 @@
 sliding window and further attempts are refused (HTTP 429 with ``Retry-After``) until the oldest
 counted failure leaves the window.
 
-Only wrong-credential failures count (not an unreachable Elasticsearch). Nothing secret is kept:
+Each attempt is counted *before* Elasticsearch is asked (:meth:`SignInThrottle.attempt`), so a
+burst of parallel guesses cannot slip past the limit while the first ones are still in flight;
+the count is taken back when the attempt turns out not to be a guess (a right password, an
+unreachable Elasticsearch): only wrong credentials stay counted. Nothing secret is kept:
 usernames are remembered as keyed hashes (people sometimes type a password into the username
 field), passwords never reach this module. Memory is bounded: at most ``max_keys`` keys, each with
 at most ``limit`` timestamps; the least recently failed keys are dropped first.
@@ -73,6 +76,14 @@ class FailureWindow:
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    def take_back(self, key: str) -> None:
+        """Forget the latest counted attempt of ``key`` (it was not a failure after all)."""
+        times = self._recent(key)
+        if times:
+            times.pop()
+            if not times:
+                del self._failures[key]
+
     def _recent(self, key: str) -> deque[float]:
         times = self._failures.get(key)
         if times is None:
@@ -110,7 +121,7 @@ class SignInThrottle:
         return hmac.new(self._key, name.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def check(self, username: str, address: str | None) -> Refusal | None:
-        """A :class:`Refusal` if this attempt must not reach Elasticsearch, else ``None``."""
+        """A :class:`Refusal` if an attempt now must not reach Elasticsearch, else ``None``."""
         user = self._user(username)
         waits = []
         if user is not None:
@@ -122,6 +133,13 @@ class SignInThrottle:
             return None
         return Refusal(retry_after=max(1, math.ceil(seconds)), reason=reason)
 
+    def attempt(self, username: str, address: str | None) -> Refusal | None:
+        """Check, and if allowed count the attempt as a failure until it is known not to be one."""
+        refusal = self.check(username, address)
+        if refusal is None:
+            self.failed(username, address)
+        return refusal
+
     def failed(self, username: str, address: str | None) -> None:
         user = self._user(username)
         if user is not None:
@@ -129,9 +147,19 @@ class SignInThrottle:
         if address:
             self.addresses.add(address)
 
-    def succeeded(self, username: str) -> None:
-        """A right password clears that username's failures (not the address's: one valid
-        account must not reset the count of guesses at others)."""
+    def not_a_guess(self, username: str, address: str | None) -> None:
+        """Take back an attempt that did not test the credentials (Elasticsearch unreachable...)."""
+        user = self._user(username)
+        if user is not None:
+            self.users.take_back(user)
+        if address:
+            self.addresses.take_back(address)
+
+    def succeeded(self, username: str, address: str | None) -> None:
+        """A right password clears that username's failures; the address only gets this attempt
+        back (one valid account must not reset the count of guesses at others)."""
         user = self._user(username)
         if user is not None:
             self.users.clear(user)
+        if address:
+            self.addresses.take_back(address)

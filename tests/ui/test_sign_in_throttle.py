@@ -1,5 +1,6 @@
 """Sign-in throttling: per username and per client address, sliding window, 429 + Retry-After."""
 
+import asyncio
 import logging
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -59,10 +60,24 @@ def test_success_clears_the_username_but_not_the_address():
     t.failed("alice", "10.0.0.1")
     t.failed("alice", "10.0.0.1")
     assert t.check("alice", None) is not None
-    t.succeeded("alice")
+    t.failed("alice", "10.0.0.1")  # the attempt that succeeds is counted first...
+    t.succeeded("alice", "10.0.0.1")  # ...then taken back
     assert t.check("alice", None) is None
+    assert t.check("carol", "10.0.0.1") is None  # two failures from the address
     t.failed("bob", "10.0.0.1")
     assert t.check("carol", "10.0.0.1") is not None  # three failures from the address
+
+
+def test_attempts_count_before_the_answer_and_non_guesses_are_taken_back():
+    clock = Clock()
+    t = throttle(clock, users=2, addresses=10)
+    assert t.attempt("alice", "10.0.0.1") is None
+    assert t.attempt("alice", "10.0.0.1") is None
+    assert t.attempt("alice", "10.0.0.1") is not None  # two in flight: the third waits
+    t.not_a_guess("alice", "10.0.0.1")  # Elasticsearch was unreachable for one of them
+    assert t.attempt("alice", "10.0.0.1") is None
+    assert len(t.addresses) == 1 and t.addresses.wait("10.0.0.1") == 0
+    t.not_a_guess("nobody", None)  # nothing to take back: no error
 
 
 def test_usernames_are_kept_as_keyed_hashes_and_memory_is_bounded():
@@ -104,9 +119,13 @@ async def test_the_sign_in_page_answers_429_with_retry_after_and_never_asks_elas
             clock = Clock()
             client.app[SIGN_IN_THROTTLE].set_clock(clock)
             ui = UiClient(client)
-            for _ in range(3):
-                wrong = await ui.sign_in("elastic", "guess-number-x")
-                assert wrong.status == 401 and "Wrong username" in wrong.body_text
+            await ui.get("/login")
+            # a burst of parallel guesses: exactly three reach Elasticsearch, whatever the order
+            answers = await asyncio.gather(
+                *(ui.post("/login", {"username": "elastic", "password": "guess-number-x"}) for _ in range(8))
+            )
+            assert sorted(a.status for a in answers) == [401] * 3 + [429] * 5
+            assert all("Wrong username" in a.body_text for a in answers if a.status == 401)
             # even the right password is refused now: guessing gains nothing
             refused = await ui.sign_in("elastic", "changeme")
             assert refused.status == 429
@@ -132,6 +151,21 @@ async def test_unreachable_elasticsearch_does_not_count_as_a_failure():
         for _ in range(3):
             response = await ui.sign_in("a", "b")
             assert response.status == 401 and "cannot be reached" in response.body_text
+        throttle = client.app[SIGN_IN_THROTTLE]
+        assert len(throttle.users) == 0 and len(throttle.addresses) == 0
+
+
+async def test_successful_sign_ins_do_not_use_up_the_address_limit():
+    async with _standin_class()(port=0, username="elastic", password="changeme") as es:
+        settings = UiSettings(es_host=es.url, sign_in_max_failures=2, sign_in_max_failures_per_address=2)
+        async with TestClient(TestServer(create_app(settings=settings))) as client:
+            ui = UiClient(client)
+            for _ in range(5):
+                assert (await ui.sign_in("elastic", "changeme")).status == 303
+                await ui.get("/connectors")  # the session's CSRF token, to sign out
+                assert (await ui.post("/logout")).status == 303
+            assert (await ui.sign_in("elastic", "nope")).status == 401
+            assert (await ui.sign_in("elastic", "changeme")).status == 303  # one failure: allowed
 
 
 def test_settings_read_the_limits_from_the_ui_section():

@@ -72,21 +72,24 @@ async def login_post(request: web.Request) -> web.Response:
         )
     if username and not password:
         return await login_page(request, "Enter the password for this user.", 400, username)
-    throttle = request.app[SIGN_IN_THROTTLE]
-    refusal = throttle.check(username, request.remote)
+    throttle, address = request.app[SIGN_IN_THROTTLE], request.remote
+    refusal = throttle.attempt(username, address)  # counted now: parallel guesses see it
     if refusal is not None:
-        logger.warning("sign-in throttled (%s) from %s", refusal.reason, request.remote)
+        logger.warning("sign-in throttled (%s) from %s", refusal.reason, address)
         response = await login_page(request, refusal.message, 429, username)
         response.headers["Retry-After"] = str(refusal.retry_after)
         return response
     try:
         session = await sessions.authenticate(request.app[SETTINGS], username, password, api_key)
     except sessions.SignInError as exc:
-        if isinstance(exc, sessions.WrongCredentials):
-            throttle.failed(username, request.remote)
+        if not isinstance(exc, sessions.WrongCredentials):
+            throttle.not_a_guess(username, address)
         logger.info("sign-in refused for %r", username or "(api key)")
         return await login_page(request, str(exc), 401, username)
-    throttle.succeeded(username)
+    except BaseException:
+        throttle.not_a_guess(username, address)
+        raise
+    throttle.succeeded(username, address)
     old = request.get(SESSION)
     if old is not None:
         request.app[SESSIONS].remove(old.id)
