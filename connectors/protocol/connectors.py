@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import ConflictError, NotFoundError
+from elasticsearch import NotFoundError
 
+from connectors.protocol.conditional import response_body, update_if_unchanged
 from connectors.protocol.constants import CONNECTORS_INDEX, ConnectorStatus
 from connectors.protocol.documents import ConnectorDoc
-from connectors.protocol.errors import ConnectorNotFound, StaleDocument
+from connectors.protocol.errors import ConnectorNotFound
 
 PRODUCT_ORIGIN_HEADERS = {"X-elastic-product-origin": "connectors"}
 
@@ -28,10 +29,6 @@ def protocol_client(client):
     return options(headers=PRODUCT_ORIGIN_HEADERS) if callable(options) else client
 
 
-def _body(response) -> dict:
-    return response.body if hasattr(response, "body") else response
-
-
 class ConnectorStore:
     def __init__(self, client):
         self.client = protocol_client(client)
@@ -40,7 +37,7 @@ class ConnectorStore:
     async def get(self, connector_id: str) -> ConnectorDoc | None:
         """The live (not soft-deleted) connector with its seq_no/primary_term, or ``None``."""
         try:
-            hit = _body(await self.client.get(index=CONNECTORS_INDEX, id=connector_id))
+            hit = response_body(await self.client.get(index=CONNECTORS_INDEX, id=connector_id))
         except NotFoundError:
             return None
         doc = ConnectorDoc.from_hit(hit)
@@ -55,7 +52,7 @@ class ConnectorStore:
     async def list(self, size: int = 100, **filters) -> list[dict]:
         results, start = [], 0
         while True:
-            page = _body(await self.client.connector.list(from_=start, size=size, **filters))
+            page = response_body(await self.client.connector.list(from_=start, size=size, **filters))
             batch = page.get("results") or []
             results.extend(batch)
             start += len(batch)
@@ -97,26 +94,8 @@ class ConnectorStore:
 
         Raises :class:`StaleDocument` if another writer got there first.
         """
-        try:
-            resp = _body(
-                await self.client.update(
-                    index=doc.index or CONNECTORS_INDEX,
-                    id=doc.id,
-                    doc=fields,
-                    if_seq_no=doc.seq_no,
-                    if_primary_term=doc.primary_term,
-                )
-            )
-        except ConflictError as exc:
-            raise StaleDocument(f"connector {doc.id} changed concurrently") from exc
-        merged = dict(doc.source)
-        merged.update(fields)
-        return ConnectorDoc(
-            id=doc.id,
-            source=merged,
-            seq_no=resp.get("_seq_no"),
-            primary_term=resp.get("_primary_term"),
-            index=doc.index,
+        return await update_if_unchanged(
+            self.client, doc, fields, default_index=CONNECTORS_INDEX, what="connector"
         )
 
     async def fill_new_connector(

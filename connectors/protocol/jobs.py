@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import ConflictError, NotFoundError
+from elasticsearch import NotFoundError
 
-from connectors.protocol.connectors import _body, protocol_client
+from connectors.protocol.conditional import response_body, update_if_unchanged
+from connectors.protocol.connectors import protocol_client
 from connectors.protocol.constants import JOB_TRANSITIONS, JOBS_INDEX, JobStatus, JobType, TriggerMethod
 from connectors.protocol.documents import SyncJobDoc
 from connectors.protocol.errors import JobNotFound, StaleDocument
@@ -38,7 +39,7 @@ class JobStore:
 
     # -- creation ------------------------------------------------------------------------
     async def create(self, connector_id: str, job_type: JobType, trigger: TriggerMethod) -> str:
-        resp = _body(
+        resp = response_body(
             await self.client.connector.sync_job_post(
                 id=connector_id, job_type=JobType(job_type).value, trigger_method=TriggerMethod(trigger).value
             )
@@ -48,7 +49,7 @@ class JobStore:
     # -- reads ---------------------------------------------------------------------------
     async def get(self, job_id: str) -> SyncJobDoc | None:
         try:
-            return SyncJobDoc.from_hit(_body(await self.client.get(index=JOBS_INDEX, id=job_id)))
+            return SyncJobDoc.from_hit(response_body(await self.client.get(index=JOBS_INDEX, id=job_id)))
         except NotFoundError:
             return None
 
@@ -68,7 +69,7 @@ class JobStore:
         (``if_seq_no``) or re-reads the job first, so staleness costs a skipped job, never a job
         run twice."""
         try:
-            resp = _body(
+            resp = response_body(
                 await self.client.search(
                     index=JOBS_INDEX,
                     query=query,
@@ -201,30 +202,8 @@ class JobStore:
 
     async def _update_if_unchanged(self, job: SyncJobDoc, fields: dict) -> SyncJobDoc:
         try:
-            resp = _body(
-                await self.client.update(
-                    index=job.index or JOBS_INDEX,
-                    id=job.id,
-                    doc=fields,
-                    if_seq_no=job.seq_no,
-                    if_primary_term=job.primary_term,
-                    refresh=True,
-                )
+            return await update_if_unchanged(
+                self.client, job, fields, default_index=JOBS_INDEX, what="sync job", refresh=True
             )
-        except ConflictError as exc:
-            raise StaleDocument(f"sync job {job.id} changed concurrently") from exc
         except NotFoundError as exc:
             raise JobNotFound(job.id) from exc
-        source = dict(job.source)
-        for key, value in fields.items():
-            if isinstance(value, dict) and isinstance(source.get(key), dict):
-                source[key] = {**source[key], **value}
-            else:
-                source[key] = value
-        return SyncJobDoc(
-            id=job.id,
-            source=source,
-            seq_no=resp.get("_seq_no"),
-            primary_term=resp.get("_primary_term"),
-            index=job.index,
-        )

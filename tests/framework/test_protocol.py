@@ -106,3 +106,28 @@ async def test_stores_speak_as_the_connectors_product():
         assert "X-elastic-product-origin" not in client._headers  # the caller's client is untouched
     finally:
         await client.close()
+
+
+async def test_connector_conditional_update_returns_the_document_as_written(harness, es):
+    await harness.connectors.create("c1", index_name="search-x", service_type="fake")
+    es._write(".elastic-connectors", "c1", {"configuration": {"a": {"value": 1}}}, merge=True)
+    doc = await harness.connectors.get("c1")
+    written = await harness.connectors.update_if_unchanged(doc, {"configuration": {"b": {"value": 2}}})
+    # objects merge as Elasticsearch merges a partial update: the local view matches the stored one
+    assert written.source == es.source(".elastic-connectors", "c1")
+    assert written.source["configuration"] == {"a": {"value": 1}, "b": {"value": 2}}
+    assert written.seq_no == es.docs[".elastic-connectors"]["c1"]["_seq_no"]
+    with pytest.raises(StaleDocument, match="connector c1 changed concurrently"):
+        await harness.connectors.update_if_unchanged(doc, {"sync_now": True})  # stale view loses
+    assert es.docs[".elastic-connectors"]["c1"]["_seq_no"] == written.seq_no  # nothing written
+    assert es.source(".elastic-connectors", "c1")["sync_now"] is False
+
+
+async def test_a_vanished_job_is_reported_by_id(harness, es):
+    from connectors.protocol import JobNotFound
+
+    job_id = await new_job(harness, es)
+    job = await harness.jobs.require(job_id)
+    del es.docs[JOBS][job_id]
+    with pytest.raises(JobNotFound, match=job_id):
+        await harness.jobs.claim(job, "host-a", None)
