@@ -72,6 +72,11 @@ async def test_endpoint_costs_cover_what_the_connector_asks(confluence_factory, 
     first, again = rows["download attachment: first"], rows["download attachment: again"]
     assert first["requests"] == again["requests"] == 4 and first["bytes"] == again["bytes"] > 0
     assert mock.state.files.hits == 4  # the second round came from the file cache
-    assert result["total"]["requests"] == sum(r["requests"] for r in rows.values())
+    summaries = ("content/search with bodies, all pages", "content/search, all kinds and pages")
+    singles = [r for name, r in rows.items() if name not in summaries]
+    searches = [r for r in singles if r["endpoint"].startswith("content/search ")]
+    assert rows[summaries[1]]["items"] == sum(r["items"] for r in searches) > 0
+    assert rows[summaries[0]]["items"] == sum(r["items"] for r in searches if "(body)" in r["endpoint"])
+    assert result["total"]["requests"] == sum(r["requests"] for r in singles)
     assert result["total"]["cpu_seconds"] > 0
     assert table(result).count("\n") == len(rows) + 2  # header, rule, rows, total
