@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from fixtures.confluence.attachments import attachment_bytes
-from fixtures.confluence.file_cache import FileCache
+from fixtures.confluence.file_cache import FileCache, remove_orphans
 from fixtures.confluence.generator import generate_site
 from fixtures.confluence.mutations import add_attachment
 
@@ -98,3 +100,22 @@ def test_a_private_directory_is_removed_and_a_given_one_is_kept_and_reused(tmp_p
 def test_a_negative_bound_is_refused():
     with pytest.raises(ValueError, match="must not be negative"):
         FileCache(max_bytes=-1)
+
+
+def test_private_directories_of_dead_processes_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(gone.stdout)
+    orphan = tmp_path / f"confluence-mock-files-{dead_pid}-abc"
+    orphan.mkdir()
+    (orphan / "x.bin").write_bytes(b"x")
+    mine = tmp_path / f"confluence-mock-files-{os.getpid()}-def"
+    mine.mkdir()
+    unrelated = tmp_path / "confluence-mock-files-nopid"
+    unrelated.mkdir()
+    assert remove_orphans(tmp_path) == [orphan]
+    assert not orphan.exists() and mine.exists() and unrelated.exists()
