@@ -12,8 +12,7 @@ from connectors.sync.settings import ServiceSettings
 from tests.framework import fake_source
 from tests.framework.fake_es import FakeES, FakeSink, fake_plumbing
 from tests.framework.fake_source import FakeDataSource
-
-FAKE_SOURCES = {"fake": "tests.framework.fake_source:FakeDataSource"}
+from tests.framework.support import FAKE_SOURCES
 
 
 @pytest.fixture

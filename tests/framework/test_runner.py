@@ -8,23 +8,7 @@ from connectors.protocol import JobStatus, JobType
 from tests.framework import fake_source
 from tests.framework.fake_es import FakeSink
 from tests.framework.fake_source import make_docs
-
-CONNECTORS = ".elastic-connectors"
-JOBS = ".elastic-connectors-sync-jobs"
-
-
-async def wait_until(predicate, deadline=60.0, step=0.01):
-    """Poll ``predicate`` (sync or async) until truthy; a generous deadline, for loaded machines."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline
-    while loop.time() < end:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(step)
-    raise AssertionError("condition not met before the deadline")
+from tests.framework.support import CONNECTORS, JOBS, start_long_job, wait_until
 
 
 async def test_full_sync_completes_with_counts_and_connector_fields(harness, es):
@@ -112,12 +96,7 @@ async def test_lost_claim_returns_none_and_leaves_job_alone(harness, es):
 
 
 async def test_cancellation_stops_the_work(harness, es):
-    await harness.connector(docs=make_docs(1000))
-    fake_source.MEMORY["c1"]["delay"] = 0.1  # 100 s to the end: longer than the deadline below
-    job = await harness.job()
-    runner = harness.runner(job)
-    task = asyncio.create_task(runner.run())
-    await wait_until(lambda: runner.progress.seen >= 5)
+    job, runner, task = await start_long_job(harness, seen=5)
     await harness.jobs.request_cancel(job.id)
     assert es.source(JOBS, job.id)["status"] == "canceling"
     status = await asyncio.wait_for(task, timeout=60)
@@ -132,12 +111,7 @@ async def test_cancellation_stops_the_work(harness, es):
 async def test_suspend_on_shutdown(harness, es):
     from connectors.sync.runner import StopReason
 
-    await harness.connector(docs=make_docs(1000))
-    fake_source.MEMORY["c1"]["delay"] = 0.1  # 100 s to the end: longer than the deadline below
-    job = await harness.job()
-    runner = harness.runner(job)
-    task = asyncio.create_task(runner.run())
-    await wait_until(lambda: runner.progress.seen >= 3)
+    job, runner, task = await start_long_job(harness)
     runner.request_stop(StopReason.SUSPENDED)
     assert await asyncio.wait_for(task, timeout=60) is JobStatus.SUSPENDED
     assert runner.progress.seen < 1000
@@ -159,12 +133,7 @@ async def test_heartbeat_writes_live_counts(harness, es):
 
 
 async def test_job_finished_elsewhere_stops_the_runner(harness, es):
-    await harness.connector(docs=make_docs(1000))
-    fake_source.MEMORY["c1"]["delay"] = 0.1  # 100 s to the end: longer than the deadline below
-    job = await harness.job()
-    runner = harness.runner(job)
-    task = asyncio.create_task(runner.run())
-    await wait_until(lambda: runner.progress.seen >= 3)
+    job, runner, task = await start_long_job(harness)
     es._write(JOBS, job.id, {"status": "error", "error": "orphaned"}, merge=True)
     await asyncio.wait_for(task, timeout=60)
     assert es.source(JOBS, job.id)["error"] == "orphaned"  # not overwritten

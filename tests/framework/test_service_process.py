@@ -12,10 +12,9 @@ from connectors.services import ConnectorService
 from connectors.sync.oneshot import run_one_sync
 from connectors.sync.settings import ServiceSettings
 from tests.framework import fake_source
-from tests.framework.conftest import FAKE_SOURCES
 from tests.framework.fake_es import fake_plumbing
 from tests.framework.fake_source import make_docs
-from tests.framework.test_runner import wait_until
+from tests.framework.support import FAKE_SOURCES, wait_until
 
 CONFIG = {
     "service": {"idling": 0.05, "heartbeat": 0.05, "job_cleanup_interval": 0.05, "progress_interval": 0.05},

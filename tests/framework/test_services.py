@@ -7,40 +7,22 @@ import pytest
 
 from connectors.protocol import JobStatus, JobType, TriggerMethod
 from connectors.protocol.timeutil import iso
-from connectors.registry import SourceRegistry
-from connectors.services.base import ServiceContext
 from connectors.services.cleanup import JobCleanupService
 from connectors.services.execution import JobExecutionService
 from connectors.services.job_pool import JobPool
 from connectors.services.scheduling import SchedulingService
 from tests.framework import fake_source
-from tests.framework.conftest import FAKE_SOURCES
-from tests.framework.fake_es import fake_plumbing
 from tests.framework.fake_source import make_docs
-from tests.framework.test_runner import wait_until
-
-CONNECTORS = ".elastic-connectors"
-JOBS = ".elastic-connectors-sync-jobs"
-
-
-def context(es, settings, harness, ids=("c1",)):
-    return ServiceContext(
-        client=es,
-        connectors=harness.connectors,
-        jobs=harness.jobs,
-        registry=SourceRegistry(FAKE_SOURCES),
-        settings=settings,
-        configured={i: "fake" for i in ids},
-        plumbing=fake_plumbing(),
-    )
-
-
-def jobs_of(es, **criteria):
-    return [
-        (job_id, entry["_source"])
-        for job_id, entry in es.docs.get(JOBS, {}).items()
-        if all(entry["_source"].get(k) == v for k, v in criteria.items())
-    ]
+from tests.framework.support import (
+    CONNECTORS,
+    EXCLUDE_X_RULES,
+    JOBS,
+    content_executor,
+    context,
+    edit_draft,
+    jobs_of,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -101,12 +83,7 @@ async def test_unreachable_source_sets_error_then_recovers(scheduler, harness, e
 
 async def test_edited_draft_validated_and_activated(scheduler, harness, es):
     await harness.connector(docs=[])
-    filtering = es.source(CONNECTORS, "c1")["filtering"]
-    filtering[0]["draft"]["rules"] = [
-        {"id": "r1", "policy": "exclude", "field": "title", "rule": "contains", "value": "x", "order": 0},
-        {"id": "DEFAULT", "policy": "include", "field": "_", "rule": "regex", "value": ".*", "order": 1},
-    ]
-    filtering[0]["draft"]["validation"] = {"state": "edited", "errors": []}
+    edit_draft(es, EXCLUDE_X_RULES)
     await scheduler.tick()
     entry = es.source(CONNECTORS, "c1")["filtering"][0]
     assert entry["draft"]["validation"]["state"] == "valid"
@@ -115,12 +92,8 @@ async def test_edited_draft_validated_and_activated(scheduler, harness, es):
 
 async def test_invalid_draft_gets_per_rule_errors_and_is_not_activated(scheduler, harness, es):
     await harness.connector(docs=[])
-    filtering = es.source(CONNECTORS, "c1")["filtering"]
-    filtering[0]["draft"]["rules"] = [
-        {"id": "bad", "policy": "include", "field": "title", "rule": "regex", "value": "([", "order": 0},
-        {"id": "DEFAULT", "policy": "include", "field": "_", "rule": "regex", "value": ".*", "order": 1},
-    ]
-    filtering[0]["draft"]["validation"] = {"state": "edited", "errors": []}
+    bad = {"id": "bad", "policy": "include", "field": "title", "rule": "regex", "value": "([", "order": 0}
+    edit_draft(es, [bad, EXCLUDE_X_RULES[-1]])
     await scheduler.tick()
     entry = es.source(CONNECTORS, "c1")["filtering"][0]
     assert entry["draft"]["validation"]["state"] == "invalid"
@@ -194,7 +167,7 @@ async def test_execution_respects_max_concurrency(es, settings, harness):
         await harness.jobs.create(cid, JobType.FULL, TriggerMethod.ON_DEMAND)
     ctx = context(es, settings, harness, ids=("c1", "c2", "c3"))
     stop = asyncio.Event()
-    service = JobExecutionService(ctx, stop, [JobPool("content", (JobType.FULL,), 2)])
+    service = content_executor(ctx, stop, 2)
     task = asyncio.create_task(service.run())
     peak = 0
 
@@ -214,10 +187,7 @@ async def test_two_executors_never_run_the_same_job(es, settings, harness):
     await harness.connector(docs=make_docs(50))
     job_ids = [await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND) for _ in range(4)]
     stop = asyncio.Event()
-    services = [
-        JobExecutionService(context(es, settings, harness), stop, [JobPool(f"e{i}", (JobType.FULL,), 4)])
-        for i in range(2)
-    ]
+    services = [content_executor(context(es, settings, harness), stop, 4, name=f"e{i}") for i in range(2)]
     tasks = [asyncio.create_task(s.run()) for s in services]
     await wait_until(lambda: len(jobs_of(es, status="completed")) == 4, deadline=120)
     stop.set()
@@ -231,9 +201,7 @@ async def test_shutdown_suspends_running_jobs(es, settings, harness):
     fake_source.MEMORY["c1"]["delay"] = 0.1  # 100 s to the end: longer than the deadline below
     job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
     stop = asyncio.Event()
-    service = JobExecutionService(
-        context(es, settings, harness), stop, [JobPool("content", (JobType.FULL,), 1)]
-    )
+    service = content_executor(context(es, settings, harness), stop)
     task = asyncio.create_task(service.run())
     await wait_until(lambda: es.source(JOBS, job_id)["status"] == "in_progress")
     stop.set()
@@ -242,9 +210,7 @@ async def test_shutdown_suspends_running_jobs(es, settings, harness):
     # a suspended job is picked up again by the next process and completes
     fake_source.MEMORY["c1"]["delay"] = 0
     stop2 = asyncio.Event()
-    again = JobExecutionService(
-        context(es, settings, harness), stop2, [JobPool("content", (JobType.FULL,), 1)]
-    )
+    again = content_executor(context(es, settings, harness), stop2)
     task2 = asyncio.create_task(again.run())
     await wait_until(lambda: es.source(JOBS, job_id)["status"] == "completed")
     stop2.set()

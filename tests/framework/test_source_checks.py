@@ -6,15 +6,20 @@ import pytest
 
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, TriggerMethod
 from connectors.services.base import RunningJobs
-from connectors.services.execution import JobExecutionService
-from connectors.services.job_pool import JobPool
 from connectors.services.scheduling import SchedulingService
 from connectors.services.source_check import SourceCheckTracker, configuration_hash
 from connectors.sync.settings import ServiceSettings
 from tests.framework import fake_source
 from tests.framework.fake_source import make_docs
-from tests.framework.test_runner import wait_until
-from tests.framework.test_services import CONNECTORS, JOBS, context
+from tests.framework.support import (
+    CONNECTORS,
+    EXCLUDE_X_RULES,
+    JOBS,
+    content_executor,
+    context,
+    edit_draft,
+    wait_until,
+)
 
 INTERVAL = 300.0
 
@@ -191,12 +196,7 @@ async def test_skipped_check_keeps_the_source_error_despite_a_bad_schedule(sched
 async def test_edited_draft_is_validated_without_a_ping(scheduler, harness, es):
     await harness.connector(docs=[])
     await scheduler.tick()
-    filtering = es.source(CONNECTORS, "c1")["filtering"]
-    filtering[0]["draft"]["rules"] = [
-        {"id": "r1", "policy": "exclude", "field": "title", "rule": "contains", "value": "x", "order": 0},
-        {"id": "DEFAULT", "policy": "include", "field": "_", "rule": "regex", "value": ".*", "order": 1},
-    ]
-    filtering[0]["draft"]["validation"] = {"state": "edited", "errors": []}
+    edit_draft(es, EXCLUDE_X_RULES)
     await scheduler.tick()
     entry = es.source(CONNECTORS, "c1")["filtering"][0]
     assert entry["draft"]["validation"]["state"] == "valid"
@@ -211,7 +211,7 @@ async def test_no_periodic_check_while_a_job_of_the_connector_runs(es, settings,
     stop = asyncio.Event()
     scheduler = SchedulingService(ctx, stop)
     scheduler.source_checks.clock = clock
-    executor = JobExecutionService(ctx, stop, [JobPool("content", (JobType.FULL,), 1)])
+    executor = content_executor(ctx, stop)
     await scheduler.tick()
     assert pings() == 1
     job_id = await harness.jobs.create("c1", JobType.FULL, TriggerMethod.ON_DEMAND)
