@@ -7,8 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
+# Deadlines only bound a failure: on a loaded 2-core CI machine a page can take seconds to
+# render, so neither actions nor `expect` (whose own default is 5 s) may give up early.
+ACTION_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,10 +31,29 @@ def chromium_path() -> str:
 
 
 @asynccontextmanager
+async def serve_ui(es_url: str, sources: dict[str, str]):
+    """The UI on a free loopback port; yields its base URL."""
+    from connectors.ui import create_app
+
+    runner = web.AppRunner(
+        create_app({"elasticsearch": {"host": es_url}, "sources": sources}), access_log=None
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def browser_page(width: int = 1280, height: int = 860):
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     executable = chromium_path()
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -38,7 +61,7 @@ async def browser_page(width: int = 1280, height: int = 860):
                 viewport={"width": width, "height": height}, timezone_id="Europe/Paris"
             )
             page = await context.new_page()
-            page.set_default_timeout(15_000)
+            page.set_default_timeout(ACTION_TIMEOUT_MS)
             yield page
         finally:
             await browser.close()
