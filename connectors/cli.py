@@ -92,15 +92,21 @@ def _load(args) -> dict:
 
 
 # -- commands ---------------------------------------------------------------------------------
-def cmd_run(args) -> int:
+def _load_checked(args) -> dict:
+    """The configuration, with its sources and connectors checked: every problem at once."""
     from connectors.registry import config_problems
-    from connectors.services import run_service
 
     config = _load(args)
     problems = config_problems(config)
     if problems:
         raise ConfigurationError(problems)
-    return run_service(config)
+    return config
+
+
+def cmd_run(args) -> int:
+    from connectors.services import run_service
+
+    return run_service(_load_checked(args))
 
 
 def cmd_ui(args) -> int:
@@ -115,12 +121,7 @@ def cmd_ui(args) -> int:
 
 
 def cmd_validate_config(args) -> int:
-    from connectors.registry import config_problems
-
-    config = _load(args)
-    problems = config_problems(config)
-    if problems:
-        raise ConfigurationError(problems)
+    config = _load_checked(args)
     connectors = config.get("connectors") or []
     print(
         f"{args.config}: configuration is valid ({len(connectors)} connector(s), sources: "
