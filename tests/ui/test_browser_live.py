@@ -98,3 +98,54 @@ async def test_the_job_page_and_history_follow_a_job_without_reloading():
             assert await page.evaluate(NOT_RELOADED), "the job history reloaded"
         finally:
             await admin.close()
+
+
+async def test_a_link_clicked_while_a_refresh_is_due_wins_over_the_refresh():
+    """The overview reloads itself when the connector's state changes, but never under a user who
+    has started to leave: the state answer is held until the click's navigation has started."""
+    import asyncio
+
+    chromium_path()
+    from playwright.async_api import expect
+
+    async with _standin_class()(port=0) as es, serve_ui(es.url, SOURCES) as ui_url, browser_page() as page:
+        admin = AsyncElasticsearch(es.url)
+        try:
+            await seed_connector(
+                admin, configuration=confluence_configuration(confluence_url="https://x.atlassian.net")
+            )
+            await page.goto(f"{ui_url}/login")
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("heading", name="Connectors", exact=True)).to_be_visible()
+
+            polls: asyncio.Queue = asyncio.Queue()
+            navigations: asyncio.Queue = asyncio.Queue()
+            overview_loads = []
+            await page.route("**/api/connectors/conf-1/state", polls.put)
+            await page.route("**/connectors/conf-1/configuration", navigations.put)
+            page.on(
+                "request",
+                lambda r: (
+                    overview_loads.append(r.url)
+                    if r.resource_type == "document" and r.url.endswith("/connectors/conf-1")
+                    else None
+                ),
+            )
+            await page.goto(f"{ui_url}/connectors/conf-1")
+            first_poll = await asyncio.wait_for(polls.get(), 60)  # the page asks at once; held
+            click = asyncio.create_task(page.get_by_role("link", name="Configuration", exact=True).click())
+            navigation = await asyncio.wait_for(navigations.get(), 60)  # the user is leaving; held
+            await admin.connector.update_error(connector_id="conf-1", error="Confluence is down")
+            await first_poll.continue_()  # the page learns that the state changed...
+            next_poll = await asyncio.wait_for(polls.get(), 60)  # ...and polls on instead of reloading
+            await page.unroute("**/api/connectors/conf-1/state")
+            await next_poll.continue_()
+            await navigation.continue_()
+            await click
+            await expect(page).to_have_url(f"{ui_url}/connectors/conf-1/configuration")
+            await expect(page.get_by_role("link", name="Configuration", exact=True)).to_have_attribute(
+                "aria-current", "page"
+            )
+            assert overview_loads == [f"{ui_url}/connectors/conf-1"], "the overview reloaded"
+        finally:
+            await admin.close()
