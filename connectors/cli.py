@@ -104,9 +104,10 @@ def _load_checked(args) -> dict:
 
 
 def cmd_run(args) -> int:
+    config = _load_checked(args)  # first: a bad config is reported without importing the client
     from connectors.services import run_service
 
-    return run_service(_load_checked(args))
+    return run_service(config)
 
 
 def cmd_ui(args) -> int:

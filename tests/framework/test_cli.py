@@ -201,7 +201,9 @@ def test_run_stops_promptly_on_sigterm_while_waiting_for_elasticsearch(tmp_path)
     import signal
     import time
 
-    path = write(tmp_path, "elasticsearch:\n  host: http://127.0.0.1:9\n")
+    # no transport retries: the first "not reachable yet" comes at once instead of after ~7 s of
+    # the client's own retries against a dead node
+    path = write(tmp_path, "elasticsearch:\n  host: http://127.0.0.1:9\n  max_retries: 0\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "connectors", "run", "-c", str(path)],
         stdout=subprocess.PIPE,
@@ -220,3 +222,12 @@ def test_run_stops_promptly_on_sigterm_while_waiting_for_elasticsearch(tmp_path)
         assert "Traceback" not in err
     finally:
         proc.kill()
+
+
+def test_bad_config_is_reported_before_the_service_is_imported(tmp_path, monkeypatch, capsys):
+    """`connectors run` checks the file first: a typo costs no Elasticsearch client import."""
+    monkeypatch.setitem(sys.modules, "connectors.services", None)  # importing it now fails
+    path = write(tmp_path, "elasticsearch:\n  host: 12\n")
+    assert main(["run", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "elasticsearch.host" in err and "Traceback" not in err
