@@ -21,7 +21,8 @@ CONNECTORS = ".elastic-connectors"
 JOBS = ".elastic-connectors-sync-jobs"
 
 
-def write_config(path: Path, es_url: str, connector_ids, **service) -> Path:
+def write_config(path: Path, es_url: str, connector_ids, bulk: dict | None = None, **service) -> Path:
+    """A service config for the stand-in at ``es_url``; ``bulk`` is ``elasticsearch.bulk``."""
     config = {
         "elasticsearch": {"host": es_url, "request_timeout": 30, "max_retries": 2, "retry_interval": 0.2},
         "service": {
@@ -39,6 +40,8 @@ def write_config(path: Path, es_url: str, connector_ids, **service) -> Path:
             "confluence": "tests.framework.fake_source:FakeDataSource",
         },
     }
+    if bulk:
+        config["elasticsearch"]["bulk"] = bulk
     path.write_text(yaml.safe_dump(config))
     return path
 

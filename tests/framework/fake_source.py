@@ -75,11 +75,11 @@ class FakeDataSource(BaseDataSource):
             raise SourceUnreachable("the fake source is unreachable (fixture says so)")
 
     async def _paced(self, items, data):
-        delay = float(data.get("delay") or 0)
         fail_after = data.get("fail_after")
         for position, item in enumerate(items):
             if fail_after is not None and position >= fail_after:
                 raise SyncError(f"listing failed after {fail_after} documents (fixture says so)")
+            delay = float(data.get("delay") or 0)  # read per document: a test may speed it up
             if delay:
                 await asyncio.sleep(delay)  # simulates a slow remote listing
             yield item

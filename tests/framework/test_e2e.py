@@ -161,7 +161,10 @@ async def test_two_processes_never_run_the_same_job(es_standin, es_client, tmp_p
 async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_client, tmp_path):
     docs_file = tmp_path / "docs.json"
     write_fixture(docs_file, make_docs(3000), delay=0.02)  # 60 s of work: stopped long before
-    config = write_config(tmp_path / "config.yml", es_standin.url, ["c1"], job_idle_threshold=6)
+    # small bulk requests: the first documents are indexed (and counted) after 1 s, not 500 × 0.02 s
+    config = write_config(
+        tmp_path / "config.yml", es_standin.url, ["c1"], bulk={"chunk_size": 20}, job_idle_threshold=6
+    )
     victim = await ServiceProcess(config, tmp_path / "victim.log").start()
     try:
         await create_and_configure(es_client, "c1", docs_file)
