@@ -161,3 +161,16 @@ def test_gsub_java_group_references():
 
     assert gsub("(a)(b)", "$2$1", "xaby") == "xbay"
     assert gsub(r"\s+", "_", " a  b ") == "_a_b_"
+
+
+@pytest.mark.parametrize(
+    ("processor", "option"),
+    [
+        ({"gsub": {"field": "a", "pattern": "(", "replacement": ""}}, "pattern"),
+        ({"split": {"field": "a", "separator": "["}}, "separator"),
+    ],
+)
+async def test_invalid_regular_expression_is_refused_naming_the_option(es_client, processor, option):
+    with pytest.raises(BadRequestError) as caught:
+        await es_client.ingest.put_pipeline(id="bad-regex", processors=[processor])
+    assert f"[{option}] invalid regular expression" in str(caught.value)
