@@ -2,8 +2,9 @@
 
 :func:`load_config` reads the YAML file, applies environment overrides, fills the documented
 defaults (see ``docs/CONFIG.md``) and validates the result against :data:`SCHEMA` with
-fastjsonschema. Every problem is reported at once: :class:`~connectors.errors.ConfigurationError`
-holds one line per problem naming the key path, e.g.
+fastjsonschema (schema and defaults: :mod:`connectors.config_schema`; problem reports:
+:mod:`connectors.config_validation`). Every problem is reported at once:
+:class:`~connectors.errors.ConfigurationError` holds one line per problem naming the key path, e.g.
 ``elasticsearch.bulk.chunk_size: must be an integer, got 'abc'``.
 
 Environment overrides (one scheme): a variable ``CONNECTORS_<PATH>`` sets the key at ``<PATH>``,
@@ -22,158 +23,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 import yaml
 from dotenv import dotenv_values
 
+from connectors.config_schema import DEFAULTS, SCHEMA, leaf_paths
+from connectors.config_validation import config_problems, describe_kind, validate_config
 from connectors.errors import ConfigurationError
 
 ENV_PREFIX = "CONNECTORS_"
 MASK = "********"
 SECRET_KEYS = ("password", "api_key", "token", "secret")
 
-DEFAULTS: dict[str, Any] = {
-    "elasticsearch": {
-        "host": "http://localhost:9200",
-        "username": None,
-        "password": None,
-        "api_key": None,
-        "ca_certs": None,
-        "verify_certs": True,
-        "request_timeout": 120,
-        "max_retries": 5,
-        "retry_interval": 10,
-        "retry_on_timeout": True,
-        "bulk": {
-            "chunk_size": 500,
-            "chunk_max_mem_mb": 5,
-            "queue_max_size": 1024,
-            "queue_max_mem_mb": 25,
-            "max_concurrency": 2,
-            "concurrent_downloads": 10,
-            "max_retries": 3,
-            "retry_interval": 2,
-            "error_budget": 100,
-        },
-    },
-    "service": {
-        "idling": 30,
-        "heartbeat": 300,
-        "source_check_interval": 300,
-        "progress_interval": 30,
-        "job_idle_threshold": None,
-        "max_concurrent_content_syncs": 1,
-        "max_concurrent_access_control_syncs": 1,
-        "max_file_download_size": 10485760,
-        "job_cleanup_interval": 300,
-        "log_level": "INFO",
-        "log_format": "text",
-    },
-    "ui": {
-        "host": "127.0.0.1",
-        "port": 8090,
-        "session_idle_seconds": 28800,
-        "max_sessions": 500,
-        "page_size": 20,
-    },
-    "connectors": [],
-    "sources": {"confluence": "connectors.sources.confluence:ConfluenceDataSource"},
-}
-
-
-def _obj(properties: dict, required: list[str] | None = None) -> dict:
-    schema = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-_INT_POS = {"type": "integer", "minimum": 1}
-_INT_NONNEG = {"type": "integer", "minimum": 0}
-_NUM_POS = {"type": "number", "exclusiveMinimum": 0}
-_NUM_NONNEG = {"type": "number", "minimum": 0}
-_STR = {"type": "string", "minLength": 1}
-_OPT_STR = {"type": ["string", "null"]}
-
-SCHEMA: dict[str, Any] = _obj(
-    {
-        "elasticsearch": _obj(
-            {
-                "host": {"anyOf": [_STR, {"type": "array", "items": _STR, "minItems": 1}]},
-                "username": _OPT_STR,
-                "password": _OPT_STR,
-                "api_key": _OPT_STR,
-                "ca_certs": _OPT_STR,
-                "verify_certs": {"type": "boolean"},
-                "request_timeout": _NUM_POS,
-                "max_retries": _INT_NONNEG,
-                "retry_interval": _NUM_NONNEG,
-                "retry_on_timeout": {"type": "boolean"},
-                "bulk": _obj(
-                    {
-                        "chunk_size": _INT_POS,
-                        "chunk_max_mem_mb": _NUM_POS,
-                        "queue_max_size": _INT_POS,
-                        "queue_max_mem_mb": _NUM_POS,
-                        "max_concurrency": _INT_POS,
-                        "concurrent_downloads": _INT_POS,
-                        "max_retries": _INT_NONNEG,
-                        "retry_interval": _NUM_NONNEG,
-                        "error_budget": _INT_NONNEG,
-                    }
-                ),
-            },
-            required=["host"],
-        ),
-        "service": _obj(
-            {
-                "idling": _NUM_POS,
-                "heartbeat": _NUM_POS,
-                "source_check_interval": _NUM_POS,
-                "progress_interval": _NUM_POS,
-                "job_idle_threshold": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                "max_concurrent_content_syncs": _INT_POS,
-                "max_concurrent_access_control_syncs": _INT_POS,
-                "max_file_download_size": _INT_POS,
-                "job_cleanup_interval": _NUM_POS,
-                "log_level": {"type": "string", "enum": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]},
-                "log_format": {"type": "string", "enum": ["text", "json"]},
-            }
-        ),
-        "ui": _obj(
-            {
-                "host": _STR,
-                "port": {"type": "integer", "minimum": 0, "maximum": 65535},
-                "session_idle_seconds": _INT_POS,
-                "max_sessions": _INT_POS,
-                "page_size": _INT_POS,
-            }
-        ),
-        "connectors": {
-            "type": "array",
-            "items": _obj(
-                {"connector_id": _STR, "service_type": _STR, "api_key": _OPT_STR},
-                required=["connector_id", "service_type"],
-            ),
-        },
-        "sources": {
-            "type": "object",
-            "additionalProperties": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
-        },
-    }
-)
-
-_validate = fastjsonschema.compile(SCHEMA)
-
-_TYPE_WORDS = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "a boolean (true or false)",
-    "object": "a mapping",
-    "array": "a list",
-    "null": "empty",
-}
+__all__ = [
+    "DEFAULTS",
+    "SCHEMA",
+    "apply_env_overrides",
+    "config_problems",
+    "env_var_for",
+    "leaf_paths",
+    "load_config",
+    "redact_config",
+    "validate_config",
+    "with_defaults",
+]
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -195,7 +67,9 @@ def load_config(
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigurationError(f"{path}: the top level must be a mapping of sections, got {_kind(raw)}")
+        raise ConfigurationError(
+            f"{path}: the top level must be a mapping of sections, got {describe_kind(raw)}"
+        )
     variables: dict[str, str] = {}
     if use_dotenv:
         dotenv_file = (Path(path).parent if path is not None else Path.cwd()) / ".env"
@@ -222,17 +96,6 @@ def _read_yaml(path: Path) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigurationError(f"{path}: invalid YAML{where}: {problem}") from None
-
-
-def leaf_paths(schema: dict = SCHEMA, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every key path of the schema that an environment variable can set."""
-    paths = []
-    for key, sub in schema.get("properties", {}).items():
-        if sub.get("type") == "object" and "properties" in sub:
-            paths.extend(leaf_paths(sub, prefix + (key,)))
-        else:
-            paths.append(prefix + (key,))
-    return paths
 
 
 _ENV_PATHS = {ENV_PREFIX + "_".join(p).upper(): p for p in leaf_paths()}
@@ -280,161 +143,6 @@ def _merge(base: Any, over: Any) -> Any:
             base[key] = _merge(base.get(key), value) if key in base else copy.deepcopy(value)
         return base
     return copy.deepcopy(over)
-
-
-# -- validation ---------------------------------------------------------------------------------
-def validate_config(config: Any) -> None:
-    """Raise ``ConfigurationError`` with one line per problem (key path first)."""
-    problems = config_problems(config)
-    if problems:
-        raise ConfigurationError(problems, title=f"Invalid configuration ({len(problems)} problems):")
-
-
-def config_problems(config: Any, *, limit: int = 100) -> list[str]:
-    """Every schema problem of ``config``, found by validating repeatedly with fastjsonschema.
-
-    fastjsonschema stops at the first error, so each found problem is patched out of a working
-    copy (unknown keys removed, bad values replaced by a valid placeholder) and validation runs
-    again, until the copy is valid or ``limit`` problems have been found.
-    """
-    work = copy.deepcopy(config)
-    problems: list[str] = []
-    while len(problems) < limit:
-        try:
-            _validate(work)
-            break
-        except fastjsonschema.JsonSchemaValueException as exc:
-            path = [int(p) if str(p).isdigit() else p for p in (exc.path or ["data"])[1:]]
-            message, work = _describe_and_patch(work, path, exc)
-            problems.append(message)
-    problems.extend(_semantic_problems(config) if len(problems) == 0 else [])
-    return problems
-
-
-def _semantic_problems(config: dict) -> list[str]:
-    problems = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(config.get("connectors") or []):
-        connector_id = item.get("connector_id")
-        if connector_id in seen:
-            problems.append(
-                f"connectors[{index}].connector_id: '{connector_id}' is already used by connectors[{seen[connector_id]}]"
-            )
-        seen.setdefault(connector_id, index)
-    es = config.get("elasticsearch") or {}
-    if es.get("password") and not es.get("username"):
-        problems.append("elasticsearch.username: required when elasticsearch.password is set")
-    return problems
-
-
-def _dotted(path: list) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value) if isinstance(value, str | int | float) else type(value).__name__
-
-
-def _describe_and_patch(work: Any, path: list, exc) -> tuple[str, Any]:
-    where = _dotted(path)
-    rule, definition, value = exc.rule, exc.rule_definition, exc.value
-    schema = _schema_at(path)
-    if rule == "additionalProperties":
-        known = set((schema or {}).get("properties", {}))
-        unknown = sorted(str(k) for k in value if k not in known)
-        key = unknown[0] if unknown else "?"
-        allowed = ", ".join(sorted(known))
-        del _node_at(work, path)[key]
-        prefix = f"{where}.{key}" if path else key
-        return f"{prefix}: unknown key (allowed here: {allowed})", work
-    if rule == "required":
-        missing = [k for k in definition if k not in value]
-        key = missing[0] if missing else "?"
-        _node_at(work, path)[key] = _placeholder((schema or {}).get("properties", {}).get(key, {}))
-        prefix = f"{where}.{key}" if path else key
-        return f"{prefix}: missing required value", work
-    if rule == "type":
-        types = definition if isinstance(definition, list) else [definition]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types if t != "null")
-        if "null" in types:
-            words += " (or empty)"
-        message = f"{where}: must be {words}, got {_kind(value)}"
-    elif rule == "enum":
-        message = f"{where}: must be one of {', '.join(map(str, definition))}, got {_kind(value)}"
-    elif rule in ("minimum", "exclusiveMinimum"):
-        bound = "at least" if rule == "minimum" else "greater than"
-        message = f"{where}: must be {bound} {definition}, got {_kind(value)}"
-    elif rule == "maximum":
-        message = f"{where}: must be at most {definition}, got {_kind(value)}"
-    elif rule == "minLength":
-        message = f"{where}: must not be empty"
-    elif rule == "minItems":
-        message = f"{where}: must list at least {definition} item(s)"
-    elif rule == "pattern":
-        message = f"{where}: must look like 'package.module:ClassName', got {_kind(value)}"
-    elif rule == "anyOf" and path and path[-1] == "host":
-        message = f"{where}: must be a URL or a list of URLs, got {_kind(value)}"
-    else:
-        message = f"{where}: {exc.message.replace(exc.name, '').strip()}"
-    if not path:
-        return message, {}
-    _node_at(work, path[:-1])[path[-1]] = _placeholder(schema or {})
-    return message, work
-
-
-def _schema_at(path: list) -> dict | None:
-    node: dict | None = SCHEMA
-    for part in path:
-        if node is None:
-            return None
-        if isinstance(part, int):
-            node = node.get("items")
-        elif "properties" in node and part in node["properties"]:
-            node = node["properties"][part]
-        elif isinstance(node.get("additionalProperties"), dict):
-            node = node["additionalProperties"]
-        else:
-            return None
-    return node
-
-
-def _node_at(work: Any, path: list) -> Any:
-    for part in path:
-        work = work[part]
-    return work
-
-
-def _placeholder(schema: dict) -> Any:
-    """A value valid against ``schema`` (used to keep validating past a reported problem)."""
-    if "anyOf" in schema:
-        return _placeholder(schema["anyOf"][0])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return None if "null" in kind else _placeholder({**schema, "type": kind[0]})
-    if "enum" in schema:
-        return schema["enum"][0]
-    if kind in ("integer", "number"):
-        return max(schema.get("minimum", 1), 1)
-    if kind == "boolean":
-        return True
-    if kind == "string":
-        return "placeholder:Placeholder" if "pattern" in schema else "placeholder"
-    if kind == "array":
-        return []
-    if kind == "object":
-        return {k: _placeholder(schema["properties"][k]) for k in schema.get("required", [])}
-    return None
 
 
 # -- secrets ------------------------------------------------------------------------------------

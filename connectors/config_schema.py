@@ -1,0 +1,152 @@
+"""The configuration's defaults and JSON schema (``docs/CONFIG.md`` documents every key).
+
+:data:`DEFAULTS` holds the documented default of every key; :data:`SCHEMA` is what a loaded
+configuration must satisfy (``connectors.config_validation`` reports each violation by key path);
+:func:`leaf_paths` lists the keys an environment variable can set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "elasticsearch": {
+        "host": "http://localhost:9200",
+        "username": None,
+        "password": None,
+        "api_key": None,
+        "ca_certs": None,
+        "verify_certs": True,
+        "request_timeout": 120,
+        "max_retries": 5,
+        "retry_interval": 10,
+        "retry_on_timeout": True,
+        "bulk": {
+            "chunk_size": 500,
+            "chunk_max_mem_mb": 5,
+            "queue_max_size": 1024,
+            "queue_max_mem_mb": 25,
+            "max_concurrency": 2,
+            "concurrent_downloads": 10,
+            "max_retries": 3,
+            "retry_interval": 2,
+            "error_budget": 100,
+        },
+    },
+    "service": {
+        "idling": 30,
+        "heartbeat": 300,
+        "source_check_interval": 300,
+        "progress_interval": 30,
+        "job_idle_threshold": None,
+        "max_concurrent_content_syncs": 1,
+        "max_concurrent_access_control_syncs": 1,
+        "max_file_download_size": 10485760,
+        "job_cleanup_interval": 300,
+        "log_level": "INFO",
+        "log_format": "text",
+    },
+    "ui": {
+        "host": "127.0.0.1",
+        "port": 8090,
+        "session_idle_seconds": 28800,
+        "max_sessions": 500,
+        "page_size": 20,
+    },
+    "connectors": [],
+    "sources": {"confluence": "connectors.sources.confluence:ConfluenceDataSource"},
+}
+
+
+def _obj(properties: dict, required: list[str] | None = None) -> dict:
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+_INT_POS = {"type": "integer", "minimum": 1}
+_INT_NONNEG = {"type": "integer", "minimum": 0}
+_NUM_POS = {"type": "number", "exclusiveMinimum": 0}
+_NUM_NONNEG = {"type": "number", "minimum": 0}
+_STR = {"type": "string", "minLength": 1}
+_OPT_STR = {"type": ["string", "null"]}
+
+SCHEMA: dict[str, Any] = _obj(
+    {
+        "elasticsearch": _obj(
+            {
+                "host": {"anyOf": [_STR, {"type": "array", "items": _STR, "minItems": 1}]},
+                "username": _OPT_STR,
+                "password": _OPT_STR,
+                "api_key": _OPT_STR,
+                "ca_certs": _OPT_STR,
+                "verify_certs": {"type": "boolean"},
+                "request_timeout": _NUM_POS,
+                "max_retries": _INT_NONNEG,
+                "retry_interval": _NUM_NONNEG,
+                "retry_on_timeout": {"type": "boolean"},
+                "bulk": _obj(
+                    {
+                        "chunk_size": _INT_POS,
+                        "chunk_max_mem_mb": _NUM_POS,
+                        "queue_max_size": _INT_POS,
+                        "queue_max_mem_mb": _NUM_POS,
+                        "max_concurrency": _INT_POS,
+                        "concurrent_downloads": _INT_POS,
+                        "max_retries": _INT_NONNEG,
+                        "retry_interval": _NUM_NONNEG,
+                        "error_budget": _INT_NONNEG,
+                    }
+                ),
+            },
+            required=["host"],
+        ),
+        "service": _obj(
+            {
+                "idling": _NUM_POS,
+                "heartbeat": _NUM_POS,
+                "source_check_interval": _NUM_POS,
+                "progress_interval": _NUM_POS,
+                "job_idle_threshold": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                "max_concurrent_content_syncs": _INT_POS,
+                "max_concurrent_access_control_syncs": _INT_POS,
+                "max_file_download_size": _INT_POS,
+                "job_cleanup_interval": _NUM_POS,
+                "log_level": {"type": "string", "enum": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]},
+                "log_format": {"type": "string", "enum": ["text", "json"]},
+            }
+        ),
+        "ui": _obj(
+            {
+                "host": _STR,
+                "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+                "session_idle_seconds": _INT_POS,
+                "max_sessions": _INT_POS,
+                "page_size": _INT_POS,
+            }
+        ),
+        "connectors": {
+            "type": "array",
+            "items": _obj(
+                {"connector_id": _STR, "service_type": _STR, "api_key": _OPT_STR},
+                required=["connector_id", "service_type"],
+            ),
+        },
+        "sources": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+        },
+    }
+)
+
+
+def leaf_paths(schema: dict = SCHEMA, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path of the schema that an environment variable can set."""
+    paths = []
+    for key, sub in schema.get("properties", {}).items():
+        if sub.get("type") == "object" and "properties" in sub:
+            paths.extend(leaf_paths(sub, prefix + (key,)))
+        else:
+            paths.append(prefix + (key,))
+    return paths

@@ -1,0 +1,182 @@
+"""Validation of a loaded configuration: every problem at once, each naming its key path.
+
+fastjsonschema stops at the first error, so :func:`config_problems` patches each problem out of
+a working copy and validates again; the messages read like
+``elasticsearch.bulk.chunk_size: must be an integer, got 'abc'``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import fastjsonschema
+
+from connectors.config_schema import SCHEMA
+from connectors.errors import ConfigurationError
+
+_validate = fastjsonschema.compile(SCHEMA)
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "a boolean (true or false)",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+def describe_kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value) if isinstance(value, str | int | float) else type(value).__name__
+
+
+def validate_config(config: Any) -> None:
+    """Raise ``ConfigurationError`` with one line per problem (key path first)."""
+    problems = config_problems(config)
+    if problems:
+        raise ConfigurationError(problems, title=f"Invalid configuration ({len(problems)} problems):")
+
+
+def config_problems(config: Any, *, limit: int = 100) -> list[str]:
+    """Every schema problem of ``config``, found by validating repeatedly with fastjsonschema.
+
+    fastjsonschema stops at the first error, so each found problem is patched out of a working
+    copy (unknown keys removed, bad values replaced by a valid placeholder) and validation runs
+    again, until the copy is valid or ``limit`` problems have been found.
+    """
+    work = copy.deepcopy(config)
+    problems: list[str] = []
+    while len(problems) < limit:
+        try:
+            _validate(work)
+            break
+        except fastjsonschema.JsonSchemaValueException as exc:
+            path = [int(p) if str(p).isdigit() else p for p in (exc.path or ["data"])[1:]]
+            message, work = _describe_and_patch(work, path, exc)
+            problems.append(message)
+    problems.extend(_semantic_problems(config) if len(problems) == 0 else [])
+    return problems
+
+
+def _semantic_problems(config: dict) -> list[str]:
+    problems = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(config.get("connectors") or []):
+        connector_id = item.get("connector_id")
+        if connector_id in seen:
+            problems.append(
+                f"connectors[{index}].connector_id: '{connector_id}' is already used by connectors[{seen[connector_id]}]"
+            )
+        seen.setdefault(connector_id, index)
+    es = config.get("elasticsearch") or {}
+    if es.get("password") and not es.get("username"):
+        problems.append("elasticsearch.username: required when elasticsearch.password is set")
+    return problems
+
+
+def _dotted(path: list) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe_and_patch(work: Any, path: list, exc) -> tuple[str, Any]:
+    where = _dotted(path)
+    rule, definition, value = exc.rule, exc.rule_definition, exc.value
+    schema = _schema_at(path)
+    if rule == "additionalProperties":
+        known = set((schema or {}).get("properties", {}))
+        unknown = sorted(str(k) for k in value if k not in known)
+        key = unknown[0] if unknown else "?"
+        allowed = ", ".join(sorted(known))
+        del _node_at(work, path)[key]
+        prefix = f"{where}.{key}" if path else key
+        return f"{prefix}: unknown key (allowed here: {allowed})", work
+    if rule == "required":
+        missing = [k for k in definition if k not in value]
+        key = missing[0] if missing else "?"
+        _node_at(work, path)[key] = _placeholder((schema or {}).get("properties", {}).get(key, {}))
+        prefix = f"{where}.{key}" if path else key
+        return f"{prefix}: missing required value", work
+    if rule == "type":
+        types = definition if isinstance(definition, list) else [definition]
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types if t != "null")
+        if "null" in types:
+            words += " (or empty)"
+        message = f"{where}: must be {words}, got {describe_kind(value)}"
+    elif rule == "enum":
+        message = f"{where}: must be one of {', '.join(map(str, definition))}, got {describe_kind(value)}"
+    elif rule in ("minimum", "exclusiveMinimum"):
+        bound = "at least" if rule == "minimum" else "greater than"
+        message = f"{where}: must be {bound} {definition}, got {describe_kind(value)}"
+    elif rule == "maximum":
+        message = f"{where}: must be at most {definition}, got {describe_kind(value)}"
+    elif rule == "minLength":
+        message = f"{where}: must not be empty"
+    elif rule == "minItems":
+        message = f"{where}: must list at least {definition} item(s)"
+    elif rule == "pattern":
+        message = f"{where}: must look like 'package.module:ClassName', got {describe_kind(value)}"
+    elif rule == "anyOf" and path and path[-1] == "host":
+        message = f"{where}: must be a URL or a list of URLs, got {describe_kind(value)}"
+    else:
+        message = f"{where}: {exc.message.replace(exc.name, '').strip()}"
+    if not path:
+        return message, {}
+    _node_at(work, path[:-1])[path[-1]] = _placeholder(schema or {})
+    return message, work
+
+
+def _schema_at(path: list) -> dict | None:
+    node: dict | None = SCHEMA
+    for part in path:
+        if node is None:
+            return None
+        if isinstance(part, int):
+            node = node.get("items")
+        elif "properties" in node and part in node["properties"]:
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return node
+
+
+def _node_at(work: Any, path: list) -> Any:
+    for part in path:
+        work = work[part]
+    return work
+
+
+def _placeholder(schema: dict) -> Any:
+    """A value valid against ``schema`` (used to keep validating past a reported problem)."""
+    if "anyOf" in schema:
+        return _placeholder(schema["anyOf"][0])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return None if "null" in kind else _placeholder({**schema, "type": kind[0]})
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        return "placeholder:Placeholder" if "pattern" in schema else "placeholder"
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {k: _placeholder(schema["properties"][k]) for k in schema.get("required", [])}
+    return None
