@@ -1,8 +1,10 @@
-"""Services deciding when jobs run: scheduling, job execution, orphan cleanup, signals."""
+"""Services deciding when jobs run: scheduling, job execution (one pool per kind of job), orphan
+cleanup, signals."""
 
 from connectors.services.base import ServiceContext
 from connectors.services.cleanup import JobCleanupService
 from connectors.services.execution import JobExecutionService, execution_services
+from connectors.services.job_pool import JobPool
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time, quartz_to_croniter
 from connectors.services.scheduling import SchedulingService
 from connectors.services.service import ConnectorService, run_service
@@ -12,6 +14,7 @@ __all__ = [
     "InvalidSchedule",
     "JobCleanupService",
     "JobExecutionService",
+    "JobPool",
     "QuartzSchedule",
     "SchedulingService",
     "ServiceContext",
