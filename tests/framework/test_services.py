@@ -391,3 +391,18 @@ async def test_a_stale_search_hit_is_skipped_not_run_twice(es, settings, harness
     assert service.finished == [(job.id, None)]  # claimed by someone else: skipped
     assert es.docs[JOBS][job.id]["_seq_no"] == seq_no  # nothing written
     assert es.source(JOBS, job.id)["status"] == "completed"
+
+
+def test_a_process_has_one_execution_service_with_a_pool_per_kind_of_job(es, harness):
+    from connectors.services.execution import execution_services
+    from connectors.sync.settings import ServiceSettings
+
+    settings = ServiceSettings.from_config(
+        {"service": {"max_concurrent_content_syncs": 3, "max_concurrent_access_control_syncs": 2}}
+    )
+    (service,) = execution_services(context(es, settings, harness), asyncio.Event())
+    pools = {pool.name: (pool.job_types, pool.max_concurrency) for pool in service.pools}
+    assert pools == {
+        "content_sync": ((JobType.FULL, JobType.INCREMENTAL), 3),
+        "access_control_sync": ((JobType.ACCESS_CONTROL,), 2),
+    }
