@@ -159,3 +159,19 @@ def test_bad_runner_arguments_are_named():
         ProcessRunner(workers=-1)
     with pytest.raises(ValueError, match="timeout"):
         ProcessRunner(timeout=0)
+
+
+async def test_a_retired_pool_is_gone_before_its_successor_starts():
+    """Old and new workers never run side by side (the memory peak is one pool, not two)."""
+    import psutil
+
+    runner = ProcessRunner(workers=1, max_jobs=2, recycle_after=2)
+    try:
+        first = [await runner.run(extract_hooks.where, b"", "a.txt", None) for _ in range(2)]
+        old_pid = int(first[0].split()[0])
+        assert int(first[1].split()[0]) == old_pid
+        new_pid = int((await runner.run(extract_hooks.where, b"", "a.txt", None)).split()[0])
+    finally:
+        runner.close()
+    assert new_pid != old_pid
+    assert not psutil.pid_exists(old_pid)  # exited and reaped before the new pool took the file

@@ -9,7 +9,8 @@ parser; if a parser crashes, only that worker dies.
 
 * a lazily created pool (``spawn`` start method: an asyncio process with threads is never
   forked), :func:`default_workers` workers by default (one on a 2-core machine), the whole pool retired gracefully after
-  ``recycle_after`` files so a leaky parser cannot grow a worker without bound (not
+  ``recycle_after`` files — and joined before its successor starts, so old and new workers never
+  run side by side — so a leaky parser cannot grow a worker without bound (not
   ``max_tasks_per_child``: on Python 3.11-3.13 it can deadlock the pool, CPython gh-115634);
 * a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
   held in memory stay bounded;
@@ -82,6 +83,7 @@ class _Pool:
         self.generation = 0
         # one job per worker at a time, so a job's time limit counts its own work, not a queue
         self.slots = asyncio.Semaphore(workers)
+        self._lock = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -91,17 +93,22 @@ class _Pool:
     def current(self) -> ProcessPoolExecutor | None:
         return self._executor
 
-    def get(self) -> ProcessPoolExecutor:
-        """The executor for one more job (a fresh one after ``recycle_after`` jobs)."""
-        if self._executor is not None and self._recycle_after and self._submitted >= self._recycle_after:
-            retired, self._executor = self._executor, None
-            retired.shutdown(wait=False)  # its running jobs finish; its workers then exit
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
-            self._submitted = 0
-            self.generation += 1
-        self._submitted += 1
-        return self._executor
+    async def get(self) -> ProcessPoolExecutor:
+        """The executor for one more job (a fresh one after ``recycle_after`` jobs).
+
+        A retired pool is joined (in a thread) before its successor starts, so the old and new
+        workers never run side by side: memory peaks at ``workers`` processes, not twice that.
+        """
+        async with self._lock:
+            if self._executor is not None and self._recycle_after and self._submitted >= self._recycle_after:
+                retired, self._executor = self._executor, None
+                await asyncio.to_thread(retired.shutdown, True)  # running jobs finish, workers exit
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+                self._submitted = 0
+                self.generation += 1
+            self._submitted += 1
+            return self._executor
 
     def discard(self, executor: ProcessPoolExecutor) -> None:
         if self._executor is executor:
@@ -166,12 +173,12 @@ class ProcessRunner:
             return await self._attempt_in_slot(pool, fn, args)
 
     async def _attempt_in_slot(self, pool: _Pool, fn: Callable[..., Any], args: tuple) -> Any:
-        executor = pool.get()
+        executor = await pool.get()
         try:
             future = executor.submit(fn, *args)
         except (BrokenProcessPool, RuntimeError):  # broken or shut down under us: a fresh pool
             self._replace(pool, executor)
-            executor = pool.get()
+            executor = await pool.get()
             future = executor.submit(fn, *args)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
