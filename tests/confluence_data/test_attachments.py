@@ -11,6 +11,7 @@ import pypdf
 import pytest
 from PIL import Image
 
+from fixtures.confluence import attachment_big
 from fixtures.confluence import attachments as files
 from fixtures.confluence.model import Attachment
 
@@ -106,7 +107,7 @@ def test_big_files_stream_in_bounded_chunks_and_open(cloud_site, kind):
     assert att.expected_text in " ".join(text.split())
     if kind == "png":
         img = Image.open(io.BytesIO(data))
-        assert img.size[0] == files.PNG_WIDTH and img.size[1] > 3000
+        assert img.size[0] == attachment_big.PNG_WIDTH and img.size[1] > 3000
 
 
 def test_media_type_metadata_and_filename_kinds():
