@@ -46,6 +46,13 @@ _ON_DC = [{"field": "data_source", "value": DATA_CENTER}]
 _DATE_TIP = "A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ). Empty: no bound."
 
 
+def _id_list(label: str, **extra) -> dict:
+    """An optional comma-separated list of content ids (integers)."""
+    return field(
+        label, type="list", required=False, validations=[{"type": "list_type", "constraint": "int"}], **extra
+    )
+
+
 def _auth_method(label: str, methods: list[tuple[str, str]], on_flavour: list[dict], **extra) -> dict:
     """The dropdown of one flavour's authentication methods; the first is the default."""
     first = methods[0][1]
@@ -125,32 +132,15 @@ def default_configuration() -> dict[str, dict[str, Any]]:
             tooltip="Comma-separated space keys, or * for every space the account can see.",
         ),
         "exclude_spaces": field("Space keys to exclude", type="list", required=False),
-        "include_page_ids": field(
+        "include_page_ids": _id_list(
             "Page IDs to include",
-            type="list",
-            required=False,
-            validations=[{"type": "list_type", "constraint": "int"}],
             tooltip="Only these pages and their whole subtree (children, grandchildren, ...).",
         ),
-        "exclude_page_ids": field(
-            "Page IDs to exclude",
-            type="list",
-            required=False,
-            validations=[{"type": "list_type", "constraint": "int"}],
-            tooltip="These pages and their whole subtree are left out.",
+        "exclude_page_ids": _id_list(
+            "Page IDs to exclude", tooltip="These pages and their whole subtree are left out."
         ),
-        "include_blogpost_ids": field(
-            "Blog post IDs to include",
-            type="list",
-            required=False,
-            validations=[{"type": "list_type", "constraint": "int"}],
-        ),
-        "exclude_blogpost_ids": field(
-            "Blog post IDs to exclude",
-            type="list",
-            required=False,
-            validations=[{"type": "list_type", "constraint": "int"}],
-        ),
+        "include_blogpost_ids": _id_list("Blog post IDs to include"),
+        "exclude_blogpost_ids": _id_list("Blog post IDs to exclude"),
         "created_after": field("Created after", required=False, tooltip=_DATE_TIP),
         "created_before": field("Created before", required=False, tooltip=_DATE_TIP),
         "modified_after": field("Modified after", required=False, tooltip=_DATE_TIP),
