@@ -8,7 +8,8 @@ import pytest
 
 from connectors.configuration import DataSourceConfiguration
 from connectors.sources.confluence.auth import BasicAuth, BearerAuth
-from connectors.sources.confluence.config import default_configuration, parse_when, read_settings
+from connectors.sources.confluence.config import default_configuration
+from connectors.sources.confluence.settings import parse_when, read_settings
 
 
 def settings(**values):

@@ -24,11 +24,12 @@ from connectors.sources.confluence.client import (
     ConfluenceTLSError,
     ConfluenceUnreachable,
 )
-from connectors.sources.confluence.config import FLAVOURS, Settings, default_configuration, read_settings
+from connectors.sources.confluence.config import FLAVOURS, default_configuration
 from connectors.sources.confluence.extraction import TextExtractor, UnsupportedFileType, kind_of
 from connectors.sources.confluence.merge import bounded_merge
 from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
 from connectors.sources.confluence.scope import Scope
+from connectors.sources.confluence.settings import Settings, read_settings
 from connectors.sources.confluence.storage_text import storage_to_text
 
 logger = logging.getLogger(__name__)

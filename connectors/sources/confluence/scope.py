@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from connectors.sources.confluence.api import cql_quote
-from connectors.sources.confluence.config import Settings
+from connectors.sources.confluence.settings import Settings
 
 _MARGIN = dt.timedelta(days=1)
 
