@@ -15,7 +15,8 @@ parser; if a parser crashes, only that worker dies.
 * a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
   held in memory stay bounded;
 * a per-file time limit: a file that takes longer than ``timeout`` seconds (counted from its
-  hand-over to a free worker: jobs never queue inside the pool) fails with
+  hand-over to a free, started worker: jobs never queue inside the pool, and a new pool's
+  start-up is awaited before its first file) fails with
   :class:`WorkerTimedOut` and its pool is killed and replaced (a running parser cannot be
   interrupted any other way);
 * crash isolation: when a worker dies (``BrokenProcessPool``), every job that was in that pool
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RECYCLE_AFTER = 1000
+#: how long a new pool's workers may take to start (generous: a loaded 2-core machine)
+STARTUP_LIMIT_S = 120.0
 
 
 class WorkerCrashed(RuntimeError):
@@ -69,6 +72,18 @@ def _kill(executor: ProcessPoolExecutor) -> None:
         except (OSError, ValueError):  # already reaped or closed
             pass
     executor.shutdown(wait=False)
+
+
+async def _started(executor: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    """``executor`` once its workers answer: start-up (an interpreter, imports) on a busy machine
+    is not charged to the first file's time limit. One that does not start within
+    ``STARTUP_LIMIT_S`` is killed and reported as a broken pool."""
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(executor.submit(int)), STARTUP_LIMIT_S)
+    except (TimeoutError, BrokenProcessPool, RuntimeError) as exc:
+        _kill(executor)
+        raise BrokenProcessPool(f"the extraction workers did not start ({type(exc).__name__})") from None
+    return executor
 
 
 class _Pool:
@@ -104,7 +119,9 @@ class _Pool:
                 retired, self._executor = self._executor, None
                 await asyncio.to_thread(retired.shutdown, True)  # running jobs finish, workers exit
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+                self._executor = await _started(
+                    ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+                )
                 self._submitted = 0
                 self.generation += 1
             self._submitted += 1
