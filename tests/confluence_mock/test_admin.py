@@ -173,7 +173,7 @@ class _BlockingCount:
         self.calls += 1
         if self.calls == 1:
             self.entered.set()
-            self.released_in_time = self.release.wait(timeout=5)
+            self.released_in_time = self.release.wait(timeout=60)
         return expected_counts(site, user, **kwargs)
 
 
@@ -199,7 +199,7 @@ async def test_expected_counts_run_off_the_event_loop(http, confluence_cloud, mo
     fake = _BlockingCount()
     monkeypatch.setattr(admin, "expected_counts", fake)
     counting = asyncio.create_task(_get_json(http, confluence_cloud.url + "/__admin/expected"))
-    assert await asyncio.to_thread(fake.entered.wait, 10)
+    assert await asyncio.to_thread(fake.entered.wait, 60)
     status, _ = await _get_json(http, confluence_cloud.url + "/__admin/stats")  # served meanwhile
     assert status == 200
     fake.release.set()
@@ -217,13 +217,13 @@ async def test_admin_mutations_wait_for_a_running_count(http, confluence_cloud, 
     monkeypatch.setattr(admin, "expected_counts", fake)
     mock.state.write_lock = lock = _SpyLock()
     counting = asyncio.create_task(_get_json(http, mock.url + "/__admin/expected"))
-    assert await asyncio.to_thread(fake.entered.wait, 10)
+    assert await asyncio.to_thread(fake.entered.wait, 60)
     mutating = asyncio.create_task(
         post(
             http, mock, "/__admin/mutate", {"op": "create_page", "space_key": "ENG", "title": "During count"}
         )
     )
-    await asyncio.wait_for(lock.contended.wait(), 10)
+    await asyncio.wait_for(lock.contended.wait(), 60)
     assert not mutating.done()
     fake.release.set()
     status, body = await counting
@@ -239,7 +239,7 @@ async def test_in_process_change_during_a_count_is_counted_again(http, confluenc
     fake = _BlockingCount()
     monkeypatch.setattr(admin, "expected_counts", fake)
     counting = asyncio.create_task(_get_json(http, mock.url + "/__admin/expected"))
-    assert await asyncio.to_thread(fake.entered.wait, 10)
+    assert await asyncio.to_thread(fake.entered.wait, 60)
     mutations.create_page(mock.site, space_key="ENG", title="Made in-process during a count")
     fake.release.set()
     status, body = await counting
