@@ -24,8 +24,6 @@ Flow of one sync::
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,11 +31,12 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, NotFoundError, TransportError
 
 from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
+from connectors.es.existing import fingerprint as _fingerprint
+from connectors.es.existing import load_existing
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
 from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, json_bytes
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-PIT_KEEP_ALIVE = "5m"
 _ACTION_OVERHEAD = 80  # bytes of an action line besides the id
 _MAX_REASON = 300
 
@@ -237,48 +236,7 @@ class ContentSink:
 
     # -- existing documents -----------------------------------------------------------------
     async def _load_existing(self) -> dict[str, int]:
-        """``_id → fingerprint(_timestamp)`` of every document (point in time + search_after).
-
-        The fingerprint (a 56-bit hash of the timestamp text) takes about half the memory of the
-        text: about 136 bytes per document with its id, the sink's only O(n) structure.
-        """
-        existing: dict[str, int] = {}
-        try:  # documents written moments ago (a previous sync) must be visible to the search
-            await self.client.indices.refresh(index=self.index_name, ignore_unavailable=True)
-        except (ApiError, TransportError, AttributeError) as exc:
-            self.logger.debug(f"refreshing {self.index_name} failed: {type(exc).__name__}")
-        try:
-            pit = await self.client.open_point_in_time(index=self.index_name, keep_alive=PIT_KEEP_ALIVE)
-        except NotFoundError:
-            return existing
-        pit_id = _body(pit)["id"]
-        try:
-            search_after = None
-            while True:
-                kwargs: dict[str, Any] = {
-                    "pit": {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
-                    "sort": [{"_shard_doc": "asc"}],
-                    "size": self.page_size,
-                    "source": ["_timestamp"],
-                    "track_total_hits": False,
-                }
-                if search_after is not None:
-                    kwargs["search_after"] = search_after
-                page = _body(await self.client.search(**kwargs))
-                pit_id = page.get("pit_id") or pit_id
-                hits = page["hits"]["hits"]
-                for hit in hits:
-                    existing[hit["_id"]] = _fingerprint((hit.get("_source") or {}).get("_timestamp"))
-                if len(hits) < self.page_size:
-                    break
-                search_after = hits[-1]["sort"]
-        finally:
-            try:
-                await self.client.close_point_in_time(id=pit_id)
-            except Exception as exc:  # the PIT expires by itself; never fail the sync for it
-                self.logger.debug(f"closing the point in time failed: {type(exc).__name__}")
-        self.logger.info(f"{len(existing)} documents already in {self.index_name}")
-        return existing
+        return await load_existing(self.client, self.index_name, self.page_size, self.logger)
 
     # -- producing --------------------------------------------------------------------------
     def _check_running(self) -> None:
@@ -485,14 +443,6 @@ def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[st
         if key in pipeline
     }
     return pipeline.get("name") or None, fields
-
-
-def _fingerprint(value: Any) -> int:
-    """A 56-bit hash of a ``_timestamp`` as indexed (its JSON text); 0 when there is none."""
-    if value is None or value == "":
-        return 0
-    text = value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "little") or 1
 
 
 def _body(response: Any) -> Any:
