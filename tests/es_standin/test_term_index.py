@@ -136,7 +136,7 @@ async def test_server_analyses_in_the_background_once_writes_stop(es_standin, es
     await es_client.bulk(operations=ops, refresh=True)
     index = es_standin.store.indices["bg"]
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
+    deadline = loop.time() + 60  # a hang guard: the loop ends as soon as the index is done
     while not index.terms.done:  # no query has run: only the background analyser can finish it
         assert loop.time() < deadline, "the term index was not built in the background"
         await asyncio.sleep(0.02)
