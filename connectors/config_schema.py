@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
         "session_idle_seconds": 28800,
         "max_sessions": 500,
         "page_size": 20,
+        "sign_in_max_failures": 5,
+        "sign_in_max_failures_per_address": 20,
+        "sign_in_window_seconds": 300,
     },
     "connectors": [],
     "sources": {"confluence": "connectors.sources.confluence:ConfluenceDataSource"},
@@ -124,6 +127,9 @@ SCHEMA: dict[str, Any] = _obj(
                 "session_idle_seconds": _INT_POS,
                 "max_sessions": _INT_POS,
                 "page_size": _INT_POS,
+                "sign_in_max_failures": _INT_NONNEG,
+                "sign_in_max_failures_per_address": _INT_NONNEG,
+                "sign_in_window_seconds": _INT_POS,
             }
         ),
         "connectors": {

@@ -215,3 +215,13 @@ def test_source_check_interval_default_and_validation(tmp_path):
     assert problems(tmp_path, "service: {source_check_interval: 0}") == [
         "service.source_check_interval: must be greater than 0, got 0"
     ]
+
+
+def test_ui_sign_in_throttling_keys_default_and_validation(tmp_path):
+    ui = load_config(write(tmp_path, "ui: {sign_in_max_failures: 0}"), env={})["ui"]
+    assert ui["sign_in_max_failures"] == 0  # 0 turns the per-username limit off
+    assert ui["sign_in_max_failures_per_address"] == 20 and ui["sign_in_window_seconds"] == 300
+    assert problems(tmp_path, "ui: {sign_in_max_failures_per_address: -1, sign_in_window_seconds: 0}") == [
+        "ui.sign_in_max_failures_per_address: must be at least 0, got -1",
+        "ui.sign_in_window_seconds: must be at least 1, got 0",
+    ]
