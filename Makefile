@@ -48,9 +48,13 @@ lint: install
 ftest: install
 	$(BIN)/python -m fixtures.ftest --name $(NAME) --data-size $(DATA_SIZE) $(if $(filter yes,$(PERF8)),--perf8)
 
+# ES stand-in (plain and sync-shaped bulk, PIT reads, server CPU per 10,000 docs), then the mock
+# Confluence (requests/s under load, then server CPU per request and per item for each endpoint
+# the connector calls, at DATA_SIZE).
 bench: install
 	$(BIN)/python -m fixtures.elasticsearch.bench
 	$(BIN)/python -m fixtures.confluence.bench
+	$(BIN)/python -m fixtures.confluence.bench --endpoints --data-size $(DATA_SIZE) --markdown
 
 FLAVOR ?= cloud
 # The mock Confluence alone (identities printed at start; /__admin/* control API).
