@@ -1,8 +1,4 @@
-"""The Elasticsearch client the service builds does not walk the call stack on every beta API call.
-
-(Here because ``connectors/es`` belongs to the same owner as the Confluence source; the test is
-about ``connectors.es.client.create_client``.)
-"""
+"""The Elasticsearch client the service builds does not walk the call stack on every beta API call."""
 
 from __future__ import annotations
 
