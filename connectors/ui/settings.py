@@ -35,20 +35,26 @@ class UiSettings:
         sources = config.get("sources") or {}
         if not isinstance(sources, dict):
             sources = {}
+        default = cls()
         return cls(
             es_host=str(host).rstrip("/"),
             verify_certs=bool(es.get("verify_certs", True)),
             ca_certs=es.get("ca_certs") or None,
             # a page waits at most this long for Elasticsearch (the service's longer bulk timeout
             # in elasticsearch.request_timeout is not meant for interactive requests)
-            request_timeout=float(ui.get("request_timeout", 30) or 30),
+            request_timeout=float(ui.get("request_timeout") or default.request_timeout),
             sources={str(k): str(v) for k, v in sources.items()},
-            session_idle_seconds=int(ui.get("session_idle_seconds", 8 * 3600)),
-            max_sessions=int(ui.get("max_sessions", 500)),
-            page_size=int(ui.get("page_size", 20)),
-            sign_in_max_failures=int(ui.get("sign_in_max_failures", 5)),
-            sign_in_max_failures_per_address=int(ui.get("sign_in_max_failures_per_address", 20)),
-            sign_in_window_seconds=int(ui.get("sign_in_window_seconds", 300)),
+            **{
+                key: int(ui.get(key, getattr(default, key)))
+                for key in (
+                    "session_idle_seconds",
+                    "max_sessions",
+                    "page_size",
+                    "sign_in_max_failures",
+                    "sign_in_max_failures_per_address",
+                    "sign_in_window_seconds",
+                )
+            },
         )
 
     def service_types(self) -> list[str]:
