@@ -21,6 +21,11 @@ USER_AGENT = "confluence-connectors-python"
 STACKLEVEL_ENV = "DISABLE_WARN_STACKLEVEL"
 
 
+def response_body(response: Any) -> Any:
+    """The body of an API response (``ObjectApiResponse.body``); a plain dict passes through."""
+    return getattr(response, "body", response)
+
+
 def client_options(section: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``AsyncElasticsearch`` from a (defaulted) ``elasticsearch`` section."""
     host = section.get("host") or "http://localhost:9200"

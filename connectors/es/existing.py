@@ -10,6 +10,8 @@ from typing import Any
 
 from elasticsearch import ApiError, NotFoundError, TransportError
 
+from connectors.es.client import response_body
+
 PIT_KEEP_ALIVE = "5m"
 
 
@@ -28,7 +30,7 @@ async def load_existing(client, index_name: str, page_size: int, logger) -> dict
         pit = await client.open_point_in_time(index=index_name, keep_alive=PIT_KEEP_ALIVE)
     except NotFoundError:
         return existing
-    pit_id = _body(pit)["id"]
+    pit_id = response_body(pit)["id"]
     try:
         search_after = None
         while True:
@@ -41,7 +43,7 @@ async def load_existing(client, index_name: str, page_size: int, logger) -> dict
             }
             if search_after is not None:
                 kwargs["search_after"] = search_after
-            page = _body(await client.search(**kwargs))
+            page = response_body(await client.search(**kwargs))
             pit_id = page.get("pit_id") or pit_id
             hits = page["hits"]["hits"]
             for hit in hits:
@@ -64,7 +66,3 @@ def fingerprint(value: Any) -> int:
         return 0
     text = value.isoformat() if isinstance(value, dt.datetime | dt.date) else str(value)
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "little") or 1
-
-
-def _body(response: Any) -> Any:
-    return getattr(response, "body", response)

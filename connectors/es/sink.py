@@ -31,6 +31,7 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, NotFoundError, TransportError
 
 from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
+from connectors.es.client import response_body
 from connectors.es.existing import fingerprint as _fingerprint
 from connectors.es.existing import load_existing
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
@@ -387,7 +388,7 @@ class ContentSink:
         attempt = 0
         while True:
             try:
-                return _body(await self.client.bulk(**kwargs))
+                return response_body(await self.client.bulk(**kwargs))
             except ApiError as exc:
                 status = exc.meta.status if exc.meta is not None else None
                 if status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
@@ -443,10 +444,6 @@ def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[st
         if key in pipeline
     }
     return pipeline.get("name") or None, fields
-
-
-def _body(response: Any) -> Any:
-    return getattr(response, "body", response)
 
 
 def _reason(result: dict, status: int) -> str:

@@ -11,14 +11,11 @@ from typing import Any, TypeVar
 
 from elasticsearch import ConflictError
 
+from connectors.es.client import response_body
 from connectors.protocol.documents import Versioned
 from connectors.protocol.errors import StaleDocument
 
 V = TypeVar("V", bound=Versioned)
-
-
-def response_body(response) -> dict:
-    return response.body if hasattr(response, "body") else response
 
 
 def merged(source: dict, fields: dict) -> dict:

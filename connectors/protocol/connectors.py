@@ -13,7 +13,8 @@ from typing import Any
 
 from elasticsearch import NotFoundError
 
-from connectors.protocol.conditional import response_body, update_if_unchanged
+from connectors.es.client import response_body
+from connectors.protocol.conditional import update_if_unchanged
 from connectors.protocol.constants import CONNECTORS_INDEX, ConnectorStatus
 from connectors.protocol.documents import ConnectorDoc
 from connectors.protocol.errors import ConnectorNotFound

@@ -14,7 +14,8 @@ from typing import Any
 
 from elasticsearch import NotFoundError
 
-from connectors.protocol.conditional import response_body, update_if_unchanged
+from connectors.es.client import response_body
+from connectors.protocol.conditional import update_if_unchanged
 from connectors.protocol.connectors import protocol_client
 from connectors.protocol.constants import JOB_TRANSITIONS, JOBS_INDEX, JobStatus, JobType, TriggerMethod
 from connectors.protocol.documents import SyncJobDoc
