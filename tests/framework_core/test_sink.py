@@ -196,7 +196,7 @@ async def test_error_budget_exceeded_fails_the_sync():
         for i in range(50):
             await sink.put(doc(i))
         await sink.finish()
-    assert 3 <= sink.stats.errors <= 5
+    assert 3 <= sink.stats.errors <= 5  # plus what was already queued when the budget ran out
     assert sink.stats.docs_seen < 10  # put() raised soon after the budget was gone
 
 
