@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 
+from fixtures.confluence.faults import RateLimiter
 from tests.confluence_mock.helpers import Api
 
 
@@ -104,13 +105,17 @@ async def test_random_faults_are_deterministic_from_the_seed(confluence_factory)
 
 async def test_rate_limit_answers_429_with_retry_after_per_user(http, confluence_factory):
     mock = await confluence_factory(flavor="cloud", rate_limit=0.01)
+    limiter = mock.state.limiter
+    assert (limiter.rate, limiter.burst) == (0.01, 1.0)
+    # the same bucket on a frozen clock, so the advertised wait is exact however slow the machine
+    mock.state.limiter = RateLimiter(limiter.rate, limiter.burst, clock=lambda: 1000.0)
     admin = Api(http, mock, mock.auth_headers("admin"))
     alice = Api(http, mock, mock.auth_headers("alice"))
     status, _, headers = await admin.get("/wiki/api/v2/spaces")
     assert status == 200 and headers["X-RateLimit-Limit"] == "1"
     status, body, headers = await admin.get("/wiki/api/v2/spaces")
     assert status == 429
-    assert int(headers["Retry-After"]) >= 1
+    assert headers["Retry-After"] == "100"  # whole seconds until a token is back at 0.01/s
     assert headers["X-RateLimit-Remaining"] == "0"
     assert body["errors"][0]["status"] == 429
     status, body, _ = await admin.get("/wiki/rest/api/space")

@@ -45,14 +45,43 @@ async def wait_until(condition, deadline: float = 60.0) -> None:
         await asyncio.sleep(0.005)
 
 
-def make_client(fake, *, retry_count=3, concurrency=50, auth=None, timeout=60.0):
+class HeldTime:
+    """The rate gate's clock and sleep: a sleep is recorded and ends when the test moves the clock."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self._moved = asyncio.Condition()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        until = self.now + seconds
+        async with self._moved:
+            await self._moved.wait_for(lambda: self.now >= until)
+
+    async def advance(self, seconds: float) -> None:
+        async with self._moved:
+            self.now += seconds
+            self._moved.notify_all()
+
+
+class FixedBackoff(Backoff):
+    def delay(self, attempt: int) -> float:
+        return 0.5 * 2**attempt
+
+
+def make_client(fake, *, retry_count=3, concurrency=50, auth=None, timeout=60.0, backoff=None, gate=None):
     auth = auth or BasicAuth("admin@example.com", "tok", "the Cloud account email and API token")
     return ConfluenceClient(
         fake.base,
         auth,
         retry_count=retry_count,
         concurrency=concurrency,
-        backoff=Backoff(0, 0),
+        backoff=backoff or Backoff(0, 0),
+        gate=gate,
         timeout=timeout,
     )
 
@@ -168,44 +197,52 @@ async def test_client_errors_are_not_retried(fake, status, cls):
 
 
 async def test_429_retry_after_pauses_every_request(fake):
-    loop = asyncio.get_running_loop()
-    sent: list[tuple[str, float]] = []
+    time_ = HeldTime()
+    sent: list[str] = []
     state = {"throttled": False}
-    first_429 = asyncio.Event()
 
     def slow(call):
-        sent.append(("slow", loop.time()))
+        sent.append("slow")
         if not state["throttled"]:
             state["throttled"] = True
-            first_429.set()
-            return CallbackResult(status=429, headers={"Retry-After": "0.3"}, body="")
+            return CallbackResult(status=429, headers={"Retry-After": "30"}, body="")
         return {"ok": 1}
 
     def other(call):
-        sent.append(("other", loop.time()))
+        sent.append("other")
         return {"ok": 2}
 
     fake.route("/rest/api/slow", slow)
     fake.route("/rest/api/other", other)
-    client = make_client(fake)
+    client = make_client(fake, gate=RateGate(clock=time_.clock, sleep=time_.sleep))
     task = asyncio.create_task(client.get_json("/rest/api/slow"))
-    await first_429.wait()
-    await wait_until(lambda: client.gate.closed_for > 0)
-    throttled_at = sent[0][1]
+    await wait_until(lambda: time_.sleeps or task.done())  # the throttled request waits at the gate
+    assert client.gate.closed_for == 30.0
     # A request issued while the gate is closed must wait for it, although it was never throttled.
-    assert await client.get_json("/rest/api/other") == {"ok": 2}
+    other_task = asyncio.create_task(client.get_json("/rest/api/other"))
+    await wait_until(lambda: len(time_.sleeps) == 2 or other_task.done())
+    assert time_.sleeps == [30.0, 30.0] and sent == ["slow"]
+    await time_.advance(30)
+    assert await other_task == {"ok": 2}
     assert await task == {"ok": 1}
     await client.close()
-    other_at = next(t for name, t in sent if name == "other")
-    assert other_at - throttled_at >= 0.25
+    assert sorted(sent) == ["other", "slow", "slow"] and time_.sleeps == [30.0, 30.0]
 
 
 async def test_429_without_retry_after_backs_off_and_retries(fake):
+    time_ = HeldTime()
     answers = iter([CallbackResult(status=429, body=""), {"ok": 1}])
     fake.route("/rest/api/x", lambda call: next(answers))
-    client = make_client(fake)
-    assert await client.get_json("/rest/api/x") == {"ok": 1}
+    gate = RateGate(clock=time_.clock, sleep=time_.sleep)
+    # retry_count=0: a 429 is flow control and does not use up the retries
+    client = make_client(fake, retry_count=0, backoff=FixedBackoff(), gate=gate)
+    task = asyncio.create_task(client.get_json("/rest/api/x"))
+    await wait_until(lambda: time_.sleeps or task.done())
+    assert time_.sleeps == [0.5] and len(fake.calls) == 1  # the first backoff step, at the gate
+    await time_.advance(0.5)
+    assert await task == {"ok": 1}
     await client.close()
+    assert len(fake.calls) == 2
 
 
 async def test_concurrency_is_capped(fake):

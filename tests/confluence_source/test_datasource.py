@@ -312,8 +312,11 @@ async def test_validate_config_lists_unknown_space_keys(fake):
 async def test_validate_config_accepts_good_configuration(fake):
     site.install(fake, cloud=True)
     source = make_source(fake, spaces="ENG,OPS")
-    await source.validate_config()
+    await source.validate_config()  # raises ConfigurationError on any problem
     await source.close()
+    # accepted after asking the site, not without looking: one probe, one lookup of the two keys
+    assert [c.param("limit") for c in fake.calls_to("/rest/api/space")] == ["1"]
+    assert [c.param("keys") for c in fake.calls_to("/api/v2/spaces")] == ["ENG,OPS"]
 
 
 @pytest.mark.parametrize(

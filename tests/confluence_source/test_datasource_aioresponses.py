@@ -104,6 +104,12 @@ async def test_each_toggle_removes_its_documents_and_its_queries(toggle):
     }[toggle]
     assert kind <= removed, f"{toggle} off left {kind - removed}"
     assert not removed - kind, f"{toggle} off also removed {removed - kind}"
+    # a type nobody wants is not asked for; attachments (comments) of pages and blog posts share one
+    # query per space, their container decides, so those toggles keep the query
+    unasked = {"index_pages": {"page"}, "index_blogposts": {"blogpost"}}.get(toggle, set())
+    queried = sorted(re.match(r"type = (\w+) and space = \"(\w+)\"", cql).groups() for cql in fake.cql)
+    kinds = {"attachment", "blogpost", "comment", "page"} - unasked
+    assert queried == sorted((k, space) for k in kinds for space in ("ENG", "OPS"))
 
 
 async def test_labels_toggle():

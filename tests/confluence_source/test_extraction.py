@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import platform
 
 import pytest
+from pypdf.errors import PdfReadError
 
 from connectors.sources.confluence.extraction import (
     UnsupportedFileType,
@@ -99,8 +101,10 @@ def test_unsupported_and_damaged():
     assert kind_of("photo.png", "image/png") is None
     with pytest.raises(UnsupportedFileType):
         extract_text(b"\x89PNG", "photo.png", "image/png")
-    with pytest.raises(Exception):  # noqa: B017 - any parser error; the data source records it
+    # a damaged file raises the parser's own error, not UnsupportedFileType: the data source records it
+    with pytest.raises(PdfReadError) as info:
         extract_text(b"not a pdf", "broken.pdf", "application/pdf")
+    assert not isinstance(info.value, UnsupportedFileType)
 
 
 @pytest.mark.parametrize("filename", sorted(CASES))
@@ -120,11 +124,19 @@ def test_the_worker_entry_point_gives_the_same_text_and_trims_the_heap(filename,
     assert trims == [1, 1]  # also after a failure
 
 
-def test_heap_trim_is_safe_to_call_repeatedly():
+def test_heap_trim_is_safe_to_call_repeatedly(monkeypatch):
+    import ctypes.util
+
     import connectors.file_text as file_text
 
+    lookups = []
+    find_library = ctypes.util.find_library
+    monkeypatch.setattr(file_text, "_LIBC", None)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: lookups.append(name) or find_library(name))
     file_text._trim_heap()
     file_text._trim_heap()
+    assert lookups == ["c"]  # looked up once, then reused
+    assert bool(file_text._LIBC) == (platform.libc_ver()[0] == "glibc")  # malloc_trim only where glibc has it
 
 
 @pytest.mark.parametrize("cores, workers", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4), (64, 4)])

@@ -12,6 +12,7 @@ from connectors.errors import SourceUnreachable, SyncError
 from connectors.filtering import Filter, validate_filtering
 from connectors.sources.confluence.client import Backoff
 from connectors.sources.confluence.datasource import ConfluenceDataSource
+from fixtures.confluence.expected import expected_counts
 
 
 def source_for(mock, mode: str, **values) -> ConfluenceDataSource:
@@ -69,6 +70,13 @@ def counts(docs) -> dict:
     return dict(collections.Counter(d["type"] for d in docs.values()))
 
 
+def expected_in(mock, space_key: str, user: str = "admin") -> dict:
+    """What ``user`` can see in one space, per type (the kinds with none left out)."""
+    site = mock.site
+    every = expected_counts(site, site.user_by_username(user), space_keys=[space_key])
+    return {kind: n for kind, n in every.items() if n and kind != "total"}
+
+
 @pytest.mark.parametrize("flavor,mode", [("cloud", "cloud"), ("datacenter", "dc-pat")])
 async def test_full_sync_matches_expected_counts(confluence_factory, flavor, mode):
     mock = await confluence_factory(flavor=flavor)
@@ -114,12 +122,11 @@ async def test_attachment_text_extraction_per_file_type(confluence_cloud):
 
 @pytest.mark.parametrize("mode", ["dc-basic", "server"])
 async def test_basic_auth_modes_against_data_center(confluence_dc, mode):
-    expected = (await admin_get(confluence_dc, "/__admin/expected"))["counts"]
     source = source_for(confluence_dc, mode, spaces="ENG")
     await source.validate_config()
     docs, _ = await sync(source)
     assert {d["space_key"] for d in docs.values()} == {"ENG"}
-    assert counts(docs)["page"] > 0 and counts(docs)["page"] <= expected["page"]
+    assert counts(docs) == expected_in(confluence_dc, "ENG")
 
 
 @pytest.mark.parametrize(
@@ -152,8 +159,7 @@ async def test_transient_faults_and_throttling_are_absorbed(confluence_cloud):
     docs, _ = await sync(source_for(mock, "cloud", spaces="ENG", retry_count=6))
     stats = await admin_get(mock, "/__admin/stats")
     assert stats["statuses"].get("429") == 2 and stats["statuses"].get("503") == 2
-    expected_pages = sum(1 for d in docs.values() if d["type"] == "page")
-    assert expected_pages > 0
+    assert counts(docs) == expected_in(mock, "ENG")  # nothing lost to the faults
 
 
 async def test_persistent_failure_fails_the_sync(confluence_cloud):
@@ -180,5 +186,5 @@ async def test_advanced_rules_against_the_mock(confluence_cloud):
     assert (await validate_filtering(good, source))["state"] == "valid"
     docs, _ = await sync(source, good)
     kinds = counts(docs)
-    assert kinds["blogpost"] > 0 and "page" not in kinds
+    assert kinds == {"space": 1, "blogpost": expected_in(confluence_cloud, "ENG")["blogpost"]}
     assert {d["space_key"] for d in docs.values()} == {"ENG"}

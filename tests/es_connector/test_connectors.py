@@ -125,8 +125,12 @@ async def test_status_machine_is_enforced_with_elasticsearchs_message(es):
         assert (await es.connector.update_status(connector_id="c1", status=status)).body[
             "result"
         ] == "updated"
-    with pytest.raises(BadRequestError):
+    with pytest.raises(BadRequestError) as err:
         await es.connector.update_status(connector_id="c1", status="bogus")
+    assert err.value.body["error"]["type"] == "x_content_parse_exception"
+    assert err.value.body["error"]["caused_by"]["reason"].startswith(
+        "Unknown status [bogus]; expected one of"
+    )
 
 
 async def test_error_sets_status_and_null_clears_it(es):

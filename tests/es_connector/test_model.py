@@ -69,21 +69,29 @@ def test_new_connector_document_shape():
     assert doc["name"] == "" and doc["status"] == "created"
 
 
+UNSUPPORTED = "Such a status transition is not supported by the Connector Protocol."
+
+
+def refused(old: str, new: str) -> str:
+    """Elasticsearch's message for a status change the Connector Protocol does not allow."""
+    return f"Invalid transition attempt from [{old}] to [{new}]. {UNSUPPORTED}"
+
+
 def test_connector_state_machine():
     assert model.transition_problem("created", "needs_configuration") is None
     assert model.transition_problem("connected", "configured") is None
-    assert model.transition_problem("created", "configured") is not None
-    assert model.transition_problem(None, "created") is not None
+    assert model.transition_problem("created", "configured") == refused("created", "configured")
+    assert model.transition_problem(None, "created").endswith("to [created]. " + UNSUPPORTED)
 
 
 def test_job_state_machine_and_cancel():
     assert jobs.transition_problem("in_progress", "completed") is None
-    assert jobs.transition_problem("completed", "error") is not None
+    assert jobs.transition_problem("completed", "error") == refused("completed", "error")
     fields, problem = jobs.cancel_fields("suspended")
     assert problem is None and fields["status"] == "canceled"
     fields, problem = jobs.cancel_fields("in_progress")
     assert problem is None and fields["status"] == "canceling" and "canceled_at" not in fields
-    assert jobs.cancel_fields("canceled")[1] is not None
+    assert jobs.cancel_fields("canceled") == (None, refused("canceled", "canceling"))
 
 
 def test_job_targets_acl_index_for_access_control():

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -160,7 +161,7 @@ async def test_deletions_and_metadata_changes_survive_restart(tmp_path):
 async def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(OSError):
+    with pytest.raises(NotADirectoryError, match=re.escape(str(blocker / "sub"))):  # names the path
         async with EsStandin(port=0, data_dir=str(blocker / "sub")):
             pass
 

@@ -82,4 +82,5 @@ def test_due_time_does_not_replay_old_fire_times():
     expr = "0 0 0 * * ?"  # midnight
     now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
     assert due_time(expr, now, None, catch_up=60) is None
-    assert due_time(expr, datetime(2026, 11, 23, 0, 0, 30, tzinfo=UTC), None, catch_up=60) is not None
+    just_after = datetime(2026, 11, 23, 0, 0, 30, tzinfo=UTC)
+    assert due_time(expr, just_after, None, catch_up=60) == datetime(2026, 11, 23, tzinfo=UTC)

@@ -220,10 +220,14 @@ async def test_error_raised_by_stopping_still_ends_canceled(harness, es, monkeyp
 
     await harness.connector(docs=make_docs(500))
     original_put = FakeSink.put
+    puts = []
+    stalled = asyncio.Event()  # never set: Elasticsearch stops answering at the 4th document
 
     async def put_converting_cancellation(self, doc, lazy_download=None, op="index"):
+        puts.append(doc["_id"])
         try:
-            await asyncio.sleep(0.2)  # a slow Elasticsearch (100 s for all): cancellation lands here
+            if len(puts) > 3:
+                await stalled.wait()  # cancellation lands here
             await original_put(self, doc, lazy_download, op)
         except asyncio.CancelledError:
             raise SyncCanceled("the sync was canceled") from None
@@ -232,11 +236,11 @@ async def test_error_raised_by_stopping_still_ends_canceled(harness, es, monkeyp
     job = await harness.job()
     runner = harness.runner(job)
     task = asyncio.create_task(runner.run())
-    await wait_until(lambda: runner.progress.seen >= 3)
+    await wait_until(lambda: len(puts) == 4)
     await es.connector.sync_job_cancel(connector_sync_job_id=job.id)
     assert await asyncio.wait_for(task, 60) is JobStatus.CANCELED
     assert es.source(JOBS, job.id)["error"] is None
-    assert runner.progress.seen < 500
+    assert runner.progress.seen == 4 and len(puts) == 4  # nothing read after the stalled write
 
 
 async def test_claim_records_the_process_identity(harness, es, caplog):

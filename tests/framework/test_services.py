@@ -287,7 +287,9 @@ async def test_a_hanging_source_does_not_delay_other_connectors(es, settings, ha
         await asyncio.gather(tick, return_exceptions=True)
 
 
-async def test_stop_does_not_wait_for_a_hanging_pass(es, settings, harness, monkeypatch):
+async def test_stop_does_not_wait_for_a_hanging_pass(es, settings, harness, monkeypatch, caplog):
+    import logging
+
     import connectors.services.base as base
 
     monkeypatch.setattr(base, "STOP_GRACE", 0.2)
@@ -297,8 +299,10 @@ async def test_stop_does_not_wait_for_a_hanging_pass(es, settings, harness, monk
     service = SchedulingService(context(es, settings, harness, ids=("slow",)), stop)
     task = asyncio.create_task(service.run())
     await wait_until(lambda: es.source(CONNECTORS, "slow").get("last_seen"))  # the pass is under way
-    stop.set()
-    await asyncio.wait_for(task, 60)  # would take an hour without the grace limit
+    with caplog.at_level(logging.WARNING):
+        stop.set()
+        await asyncio.wait_for(task, 60)  # would take an hour without the grace limit
+    assert "scheduling pass still busy 0.2s after stop; canceled" in caplog.text
 
 
 # -- execution: what a poll pass costs ----------------------------------------------------

@@ -7,6 +7,7 @@ import os
 from connectors.configuration import merge_configuration
 from connectors.protocol import CONNECTORS_INDEX
 from connectors.sync.oneshot import run_one_sync
+from connectors.utils import MIB
 from tests.framework.e2e_support import get_source, ids_in
 from tests.framework.fake_source import FakeDataSource, make_docs, write_fixture
 
@@ -26,13 +27,14 @@ async def configured_connector(client, docs_file, connector_id="c1", index="sear
 
 async def test_full_incremental_and_access_control_with_the_real_sink(es_client, tmp_path):
     docs_file = tmp_path / "docs.json"
-    write_fixture(docs_file, make_docs(8))
+    padded = [{**doc, "pad": "x" * (3 * MIB // 8)} for doc in make_docs(8)]  # 3 MiB and a few bytes
+    write_fixture(docs_file, padded)
     await configured_connector(es_client, docs_file)
 
     job = await run_one_sync(CONFIG, es_client, "c1", "full", 60)
     assert job.status.value == "completed", job.error
     assert job.source["indexed_document_count"] == 8 and job.source["total_document_count"] == 8
-    assert job.source["indexed_document_volume"] >= 0
+    assert job.source["indexed_document_volume"] == 3  # the sink's bytes, stored on the job in MiB
     assert job.worker == f"{job.worker_hostname}:{os.getpid()}"  # stored by the stand-in as written
     hit = await get_source(es_client, "search-real", "doc-2")
     assert hit["body"] == "body of 2" and hit["title"] == "Title 2"

@@ -136,7 +136,8 @@ def test_valid_configuration_passes():
         key=field("Key", value="abc", validations=[{"type": "regex", "constraint": "[a-z]+"}]),
         opt=field("Optional", value="", required=False),
     )
-    config.check_valid()
+    config.check_valid()  # raises ConfigurationError listing every problem
+    assert config.values() == {"limit": 50, "spaces": ["A", "B"], "key": "abc", "opt": ""}
 
 
 def test_depends_on_hides_required_field():

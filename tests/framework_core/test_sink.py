@@ -7,6 +7,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
 from connectors.es.sink import ContentSink, SyncStats
 from connectors.source import OP_UPSERT
+from connectors.utils import json_bytes
 from tests.framework_core.fake_es import FakeEs, api_error
 
 FAST = {"retry_interval": 0, "flush_interval": 0.01}
@@ -63,7 +64,7 @@ async def test_volume_is_bytes_of_accepted_sources():
     await sink.start(full=False)
     await sink.put({"_id": "a", "_timestamp": "t", "body": "x" * 1000})
     stats = await sink.finish()
-    assert 1000 < stats.indexed_document_volume < 1100
+    assert stats.indexed_document_volume == len(json_bytes(es.docs["a"]))  # the source line, not the action
 
 
 async def test_skip_unchanged_documents_and_their_downloads():
@@ -195,7 +196,7 @@ async def test_error_budget_exceeded_fails_the_sync():
         for i in range(50):
             await sink.put(doc(i))
         await sink.finish()
-    assert 3 <= sink.stats.errors <= 5
+    assert 3 <= sink.stats.errors <= 5  # plus what was already queued when the budget ran out
     assert sink.stats.docs_seen < 10  # put() raised soon after the budget was gone
 
 

@@ -77,7 +77,7 @@ class UiClient:
 
     async def follow(self, response):
         """GET the Location of a redirect."""
-        assert response.status in (302, 303), response.body_text[:500]
+        assert response.status in (302, 303), response.body_text[:500]  # a helper: either redirect is one GET
         return await self.get(response.headers["Location"])
 
     async def sign_in(self, username: str = "", password: str = "", api_key: str = ""):

@@ -92,6 +92,7 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 await page.get_by_role("link", name="Configuration", exact=True).click()
                 form = page.locator("#config-form")
                 await expect(form).to_be_visible(timeout=LONG)
+                schema = (await admin.connector.get(connector_id=connector_id)).body["configuration"]
 
                 # -- depends_on, live ---------------------------------------------------------
                 server_user = page.locator('.config-row[data-key="username"]')
@@ -129,7 +130,7 @@ async def test_a_user_drives_a_confluence_connector_end_to_end():
                 ).to_contain_text("greater than 0")
                 await shots.take("configuration-invalid")
                 stored = (await admin.connector.get(connector_id=connector_id)).body["configuration"]
-                assert stored["confluence_url"]["value"] in ("", None), "nothing may be written"
+                assert stored == schema, "nothing may be written"
                 await spaces.fill("")
                 await page.get_by_role("button", name="Save configuration").click()
                 # view mode (the flash may already be gone: the page reloads when the service reacts)

@@ -31,7 +31,8 @@ async def test_needs_configuration_opens_in_edit_mode_without_secrets(ui, admin)
     assert "Leave empty to keep the stored value" in page.body_text
     # Kibana's layout rules: dependent rows are hidden until their parent has the value
     assert 'data-key="username" hidden' in page.body_text
-    assert 'data-key="account_email" >' in page.body_text or 'data-key="account_email">' in page.body_text
+    assert 'data-key="account_email" >' in page.body_text  # shown: the default data_source is Cloud
+    assert 'data-key="account_email" hidden' not in page.body_text
     assert "Advanced configurations" in page.body_text  # retry_count / concurrent_downloads
     assert 'type="radio"' in page.body_text  # data_source has three options
 

@@ -50,7 +50,7 @@ def test_an_address_is_refused_after_n_failures_whatever_the_usernames():
     refusal = t.check("someone-new", "10.0.0.9")
     assert refusal is not None and refusal.reason == "address"
     assert "from your address" in refusal.message
-    assert t.check("", "10.0.0.9") is not None  # API keys too
+    assert t.check("", "10.0.0.9").reason == "address"  # API keys too
     assert t.check("someone-new", "10.0.0.10") is None
 
 
@@ -59,13 +59,13 @@ def test_success_clears_the_username_but_not_the_address():
     t = throttle(clock, users=2, addresses=3)
     t.failed("alice", "10.0.0.1")
     t.failed("alice", "10.0.0.1")
-    assert t.check("alice", None) is not None
+    assert t.check("alice", None).reason == "username"
     t.failed("alice", "10.0.0.1")  # the attempt that succeeds is counted first...
     t.succeeded("alice", "10.0.0.1")  # ...then taken back
     assert t.check("alice", None) is None
     assert t.check("carol", "10.0.0.1") is None  # two failures from the address
     t.failed("bob", "10.0.0.1")
-    assert t.check("carol", "10.0.0.1") is not None  # three failures from the address
+    assert t.check("carol", "10.0.0.1").reason == "address"  # three failures from the address
 
 
 def test_attempts_count_before_the_answer_and_non_guesses_are_taken_back():
@@ -73,7 +73,7 @@ def test_attempts_count_before_the_answer_and_non_guesses_are_taken_back():
     t = throttle(clock, users=2, addresses=10)
     assert t.attempt("alice", "10.0.0.1") is None
     assert t.attempt("alice", "10.0.0.1") is None
-    assert t.attempt("alice", "10.0.0.1") is not None  # two in flight: the third waits
+    assert t.attempt("alice", "10.0.0.1").reason == "username"  # two in flight: the third waits
     t.not_a_guess("alice", "10.0.0.1")  # Elasticsearch was unreachable for one of them
     assert t.attempt("alice", "10.0.0.1") is None
     assert len(t.addresses) == 1 and t.addresses.wait("10.0.0.1") == 0
