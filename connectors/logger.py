@@ -62,6 +62,7 @@ class TaskContextFilter(logging.Filter):
 MIN_SECRET_LENGTH = 6
 MAX_KNOWN_SECRETS = 1024
 _KNOWN_SECRETS: dict[str, None] = {}  # insertion-ordered set
+_BY_LENGTH: list[tuple[str, ...]] = [()]  # the known secrets, longest first (rebuilt on change)
 
 
 def _is_secret_key(key: Any) -> bool:
@@ -113,17 +114,18 @@ def remember_secret(value: Any) -> None:
     """Mask ``value`` wherever it appears in a log line from now on (strings of 6+ characters)."""
     if not isinstance(value, str) or len(value.strip()) < MIN_SECRET_LENGTH:
         return
+    known = value in _KNOWN_SECRETS
     _KNOWN_SECRETS.pop(value, None)
     _KNOWN_SECRETS[value] = None
     while len(_KNOWN_SECRETS) > MAX_KNOWN_SECRETS:
         del _KNOWN_SECRETS[next(iter(_KNOWN_SECRETS))]
+    if not known:
+        _BY_LENGTH[0] = tuple(sorted(_KNOWN_SECRETS, key=len, reverse=True))
 
 
 def mask_known_secrets(text: str) -> str:
     """``text`` with every remembered secret replaced by the mask (longest first)."""
-    if not _KNOWN_SECRETS:
-        return text
-    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+    for secret in _BY_LENGTH[0]:
         if secret in text:
             text = text.replace(secret, MASK)
     return text

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from connectors import logger as logger_module
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConfigurationError
 from connectors.logger import MASK, configure_logging, get_logger, redact, remember_secrets
@@ -124,6 +125,15 @@ def test_short_values_are_not_remembered(stream):
     remember_secrets({"password": "abc"})
     get_logger("x").info("abc is an ordinary word")
     assert "abc is an ordinary word" in stream.getvalue()
+
+
+def test_remembered_secrets_are_bounded_oldest_dropped(stream, monkeypatch):
+    monkeypatch.setattr(logger_module, "MAX_KNOWN_SECRETS", 2)
+    for value in ("first-secret-1", "second-secret-2", "third-secret-3"):
+        remember_secrets({"password": value})
+    get_logger("x").info("first-secret-1 second-secret-2 third-secret-3")
+    text = stream.getvalue()
+    assert "first-secret-1" in text and "second-secret-2" not in text and "third-secret-3" not in text
 
 
 def test_registry_loads_lazily_and_caches():
