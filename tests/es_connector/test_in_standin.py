@@ -127,3 +127,10 @@ async def test_creating_the_alias_name_while_the_backing_index_exists_is_refused
         await es_client.indices.create(index=SYNC_JOBS_ALIAS)
     assert caught.value.error == "resource_already_exists_exception"
     assert SYNC_JOBS_INDEX in str(caught.value.info)
+
+
+async def test_creating_the_alias_name_creates_the_backing_index(es_client):
+    await es_client.indices.create(index=CONNECTORS_ALIAS)
+    aliases = (await es_client.indices.get_alias(index=CONNECTORS_ALIAS)).body
+    assert list(aliases) == [CONNECTORS_INDEX]
+    assert CONNECTORS_ALIAS in aliases[CONNECTORS_INDEX]["aliases"]
