@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from connectors.errors import ConfigurationError, ConnectorError
-from connectors.logger import configure_logging
+from connectors.logger import configure_logging, remember_secrets
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -88,6 +88,7 @@ def _load(args) -> dict:
     if args.log_level:
         service["log_level"] = args.log_level.upper()
     configure_logging(service.get("log_level", "INFO"), json_lines=service.get("log_format") == "json")
+    remember_secrets(config)  # the Elasticsearch password and API keys never appear in a log line
     return config
 
 

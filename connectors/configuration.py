@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.errors import ConfigurationError
+from connectors.logger import remember_secrets
 
 FIELD_TYPES = ("str", "int", "bool", "list")
 DISPLAYS = ("textbox", "textarea", "numeric", "toggle", "dropdown")
@@ -353,6 +354,7 @@ class DataSourceConfiguration:
 
     def __init__(self, config_map: Mapping[str, Any] | None):
         self._raw: dict[str, Any] = copy.deepcopy(dict(config_map or {}))
+        remember_secrets(self._raw)  # masked in every log line from now on (connectors/logger.py)
         self._fields: dict[str, Field] = {}
         for key, spec in self._raw.items():
             if isinstance(spec, Mapping):

@@ -5,9 +5,17 @@ context a :class:`ContextLogger` carries (``connector_id``, ``job_id``, ``servic
 ``index_name``) so a job's lines can be grepped by id. ``log_format: json`` emits one JSON
 object per line instead.
 
-Secrets never reach the logs: :func:`redact` masks values of keys that look like secrets and
-configuration fields flagged ``sensitive``; the formatter also masks ``key=value`` pairs whose
-key looks secret, as a last line of defence.
+Secrets never reach the logs. Rules, in the order the formatter applies them:
+
+1. a mapping or list passed as a ``%`` argument (a connector document, a job with its
+   ``connector.configuration`` snapshot) is logged through :func:`redact`: values of keys that look
+   secret and of configuration fields flagged ``sensitive`` (or keyed like a secret) are masked;
+2. ``key=value`` pairs whose key looks secret are masked in the message;
+3. every value registered with :func:`remember_secrets` (the service's Elasticsearch credentials,
+   the sensitive fields of every connector configuration read, see ``configuration.py``) is masked
+   wherever it appears in the line, tracebacks included — f-strings and exception texts too.
+   At most :data:`MAX_KNOWN_SECRETS` values are kept (oldest dropped); values shorter than
+   :data:`MIN_SECRET_LENGTH` are not (they would mask ordinary words).
 """
 
 from __future__ import annotations
@@ -51,23 +59,90 @@ class TaskContextFilter(logging.Filter):
         return True
 
 
-def redact(value: Any) -> Any:
+MIN_SECRET_LENGTH = 6
+MAX_KNOWN_SECRETS = 1024
+_KNOWN_SECRETS: dict[str, None] = {}  # insertion-ordered set
+_BY_LENGTH: list[tuple[str, ...]] = [()]  # the known secrets, longest first (rebuilt on change)
+
+
+def _is_secret_key(key: Any) -> bool:
+    return isinstance(key, str) and bool(SECRET_KEY.search(key))
+
+
+def _is_sensitive_field(value: Mapping, key: Any) -> bool:
+    """A configuration field spec whose value is a secret: flagged ``sensitive``, or keyed like one."""
+    return "value" in value and (bool(value.get("sensitive")) or _is_secret_key(key))
+
+
+def redact(value: Any, _key: Any = None) -> Any:
     """Return a copy of ``value`` with secret-looking keys and ``sensitive`` fields masked."""
     if isinstance(value, Mapping):
-        if value.get("sensitive") and "value" in value:
+        if _is_sensitive_field(value, _key):
             return {
-                k: (MASK if k in ("value", "default_value") and v else redact(v)) for k, v in value.items()
+                k: (MASK if k in ("value", "default_value") and v else redact(v, k)) for k, v in value.items()
             }
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and SECRET_KEY.search(key) and not isinstance(item, Mapping) and item:
+            if _is_secret_key(key) and not isinstance(item, Mapping) and item:
                 out[key] = MASK
             else:
-                out[key] = redact(item)
+                out[key] = redact(item, key)
         return out
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
     return value
+
+
+def remember_secrets(value: Any, _key: Any = None) -> None:
+    """Register every value :func:`redact` would mask in ``value``; the formatter masks them anywhere."""
+    if isinstance(value, Mapping):
+        if _is_sensitive_field(value, _key):
+            for k in ("value", "default_value"):
+                remember_secret(value.get(k))
+            return
+        for key, item in value.items():
+            if _is_secret_key(key) and not isinstance(item, Mapping):
+                remember_secret(item)
+            else:
+                remember_secrets(item, key)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            remember_secrets(item)
+
+
+def remember_secret(value: Any) -> None:
+    """Mask ``value`` wherever it appears in a log line from now on (strings of 6+ characters)."""
+    if not isinstance(value, str) or len(value.strip()) < MIN_SECRET_LENGTH:
+        return
+    known = value in _KNOWN_SECRETS
+    _KNOWN_SECRETS.pop(value, None)
+    _KNOWN_SECRETS[value] = None
+    while len(_KNOWN_SECRETS) > MAX_KNOWN_SECRETS:
+        del _KNOWN_SECRETS[next(iter(_KNOWN_SECRETS))]
+    if not known:
+        _BY_LENGTH[0] = tuple(sorted(_KNOWN_SECRETS, key=len, reverse=True))
+
+
+def mask_known_secrets(text: str) -> str:
+    """``text`` with every remembered secret replaced by the mask (longest first)."""
+    for secret in _BY_LENGTH[0]:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _message(record: logging.LogRecord) -> str:
+    """``record.getMessage()``, with mapping and list arguments redacted first."""
+    args = record.args
+    if not args or not any(
+        isinstance(a, Mapping | list | tuple) for a in (args if isinstance(args, tuple) else (args,))
+    ):
+        return record.getMessage()
+    safe: Any = redact(args) if isinstance(args, Mapping) else tuple(redact(a) for a in args)
+    try:
+        return str(record.msg) % safe
+    except (TypeError, ValueError, KeyError):
+        return record.getMessage()
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -81,7 +156,7 @@ class KeyValueFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z"
-        message = _SECRET_PAIR.sub(lambda m: f"{m.group('key')}={MASK}", record.getMessage())
+        message = _SECRET_PAIR.sub(lambda m: f"{m.group('key')}={MASK}", _message(record))
         context = {key: getattr(record, key) for key in CONTEXT_KEYS if getattr(record, key, None)}
         if self.json_lines:
             payload = {"@timestamp": when, "log.level": record.levelname, "log.logger": record.name}
@@ -89,13 +164,14 @@ class KeyValueFormatter(logging.Formatter):
             payload.update(context)
             if record.exc_info:
                 payload["error.stack_trace"] = self.formatException(record.exc_info)
-            return json.dumps(payload, default=str)
+            masked = {k: mask_known_secrets(v) if isinstance(v, str) else v for k, v in payload.items()}
+            return json.dumps(masked, default=str)
         line = f"{when} {record.levelname} {record.name} {message}"
         if context:
             line += " " + " ".join(f"{key}={value}" for key, value in context.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return mask_known_secrets(line)
 
 
 def configure_logging(level: str | int = "INFO", json_lines: bool = False, stream=None) -> None:

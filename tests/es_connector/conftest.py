@@ -6,9 +6,17 @@ clients use them: over HTTP, through ``client.connector.*``.
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
 
 @pytest.fixture
 def es(es_client):
     return es_client
+
+
+@pytest.fixture
+async def http(es_standin):
+    """A plain HTTP session bound to the stand-in (for bodies the official client refuses to send)."""
+    async with aiohttp.ClientSession(base_url=es_standin.url) as session:
+        yield session

@@ -4,7 +4,7 @@ of the ``.elastic-connectors*`` indices, and direct writes (as Elastic's framewo
 from __future__ import annotations
 
 import pytest
-from elasticsearch import ConflictError
+from elasticsearch import BadRequestError, ConflictError, NotFoundError
 
 from fixtures.elasticsearch.connector_mappings import (
     CONNECTORS_ALIAS,
@@ -75,3 +75,62 @@ async def test_direct_partial_update_is_seen_by_the_api(es_client):
     await es_client.connector.check_in(connector_id="c1")
     doc = (await es_client.connector.get(connector_id="c1")).body
     assert doc["sync_now"] is True and doc["last_seen"]
+
+
+@pytest.mark.parametrize(
+    "created, alias",
+    [(SYNC_JOBS_INDEX, SYNC_JOBS_ALIAS), (CONNECTORS_INDEX, CONNECTORS_ALIAS)],
+)
+async def test_backing_index_created_by_another_service_gets_its_alias_at_once(es_client, created, alias):
+    """Elastic's own service creates ``.elastic-connectors-v1`` and ``.elastic-connectors-sync-jobs-v1``
+    with ``PUT /<index>``; Elasticsearch applies the system-index descriptor (alias, mappings,
+    hidden settings) whatever the request's body, so the Connector APIs work at once."""
+    await es_client.indices.create(index=created, mappings={"properties": {"x": {"type": "text"}}})
+    aliases = (await es_client.indices.get_alias(index=created)).body
+    assert alias in aliases[created]["aliases"]
+    mappings = (await es_client.indices.get_mapping(index=alias)).body[created]["mappings"]
+    assert mappings["dynamic"] in ("false", False) and "x" not in mappings["properties"]
+    settings = (await es_client.indices.get_settings(index=created)).body[created]["settings"]["index"]
+    assert str(settings["hidden"]).lower() == "true"
+    await es_client.connector.put(connector_id="c1", index_name="search-wiki", service_type="confluence")
+    job_id = (await es_client.connector.sync_job_post(id="c1")).body["id"]
+    job = (await es_client.connector.sync_job_get(connector_sync_job_id=job_id)).body
+    assert job["status"] == "pending"
+    assert (await es_client.get(index=alias, id=job_id if alias == SYNC_JOBS_ALIAS else "c1")).body["found"]
+
+
+@pytest.mark.parametrize("created", [SYNC_JOBS_INDEX, CONNECTORS_INDEX])
+async def test_backing_index_auto_created_by_a_write_gets_its_alias(es_client, created):
+    await es_client.index(index=created, id="x", document={"status": "pending"}, refresh=True)
+    alias = SYNC_JOBS_ALIAS if created == SYNC_JOBS_INDEX else CONNECTORS_ALIAS
+    assert alias in (await es_client.indices.get_alias(index=created)).body[created]["aliases"]
+    await es_client.connector.put(connector_id="c1", index_name="search-wiki", service_type="confluence")
+    assert (await es_client.connector.sync_job_post(id="c1")).body["id"]
+
+
+async def test_a_removed_system_alias_is_a_missing_index_not_a_server_error(es_client):
+    await es_client.connector.put(connector_id="c1", index_name="search-wiki", service_type="confluence")
+    await es_client.connector.sync_job_post(id="c1")
+    await es_client.indices.update_aliases(
+        actions=[{"remove": {"index": SYNC_JOBS_INDEX, "alias": SYNC_JOBS_ALIAS}}]
+    )
+    with pytest.raises(NotFoundError) as caught:
+        await es_client.connector.sync_job_post(id="c1")
+    assert caught.value.meta.status == 404
+    assert caught.value.error == "index_not_found_exception"
+    assert SYNC_JOBS_ALIAS in str(caught.value.info)
+
+
+async def test_creating_the_alias_name_while_the_backing_index_exists_is_refused(es_client):
+    await es_client.indices.create(index=SYNC_JOBS_INDEX)
+    with pytest.raises(BadRequestError) as caught:
+        await es_client.indices.create(index=SYNC_JOBS_ALIAS)
+    assert caught.value.error == "resource_already_exists_exception"
+    assert SYNC_JOBS_INDEX in str(caught.value.info)
+
+
+async def test_creating_the_alias_name_creates_the_backing_index(es_client):
+    await es_client.indices.create(index=CONNECTORS_ALIAS)
+    aliases = (await es_client.indices.get_alias(index=CONNECTORS_ALIAS)).body
+    assert list(aliases) == [CONNECTORS_INDEX]
+    assert CONNECTORS_ALIAS in aliases[CONNECTORS_INDEX]["aliases"]

@@ -160,3 +160,12 @@ async def test_secrets_roundtrip(es):
         await es.perform_request("GET", f"/_connector/_secret/{secret_id}", headers=headers)
     with pytest.raises(BadRequestError):
         await es.perform_request("POST", "/_connector/_secret", headers=headers, body={"value": None})
+
+
+async def test_job_creation_after_another_service_created_the_jobs_index(es, connector):
+    """Elastic's connector service creates the backing index with ``PUT``; a job is created all the
+    same (the stand-in used to answer 500 AssertionError here)."""
+    await es.indices.create(index=".elastic-connectors-sync-jobs-v1")
+    job_id = await _job(es)
+    job = (await es.connector.sync_job_get(connector_sync_job_id=job_id)).body
+    assert (job["status"], job["connector"]["id"]) == ("pending", connector)

@@ -4,8 +4,10 @@ import logging
 
 import pytest
 
+from connectors import logger as logger_module
+from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConfigurationError
-from connectors.logger import MASK, configure_logging, get_logger, redact
+from connectors.logger import MASK, configure_logging, get_logger, redact, remember_secrets
 from connectors.registry import SourceRegistry, load_class
 from tests.framework.fake_source import FakeDataSource
 
@@ -59,6 +61,79 @@ def test_redact_masks_sensitive_fields_and_secret_keys():
     assert out["configuration"]["api_token"]["value"] == MASK
     assert out["configuration"]["url"]["value"] == "http://x"
     assert config["elasticsearch"]["password"] == "p4ss"  # input untouched
+
+
+def _job_with_snapshot(token: str) -> dict:
+    """A sync job as stored: the connector's configuration is copied into ``connector``."""
+    return {
+        "status": "in_progress",
+        "connector": {
+            "id": "c1",
+            "configuration": {
+                "api_token": {"label": "API token", "sensitive": True, "value": token},
+                "data_center_password": {"label": "Password", "value": token + "-unflagged"},
+                "confluence_url": {"label": "URL", "sensitive": False, "value": "https://wiki"},
+            },
+        },
+    }
+
+
+def test_a_job_snapshot_logged_as_an_argument_is_redacted(stream):
+    job = _job_with_snapshot("snapshot-token-1")
+    get_logger("x").info("job %s", job)
+    get_logger("x").info("jobs %s and %s", [job], "plain")
+    text = stream.getvalue()
+    assert "snapshot-token-1" not in text
+    assert text.count(MASK) >= 4 and "https://wiki" in text and "plain" in text
+    assert job["connector"]["configuration"]["api_token"]["value"] == "snapshot-token-1"  # untouched
+
+
+def test_redact_masks_a_secret_keyed_field_without_the_sensitive_flag():
+    out = redact(_job_with_snapshot("tok-abcdef"))
+    configuration = out["connector"]["configuration"]
+    assert configuration["api_token"]["value"] == MASK
+    assert configuration["data_center_password"]["value"] == MASK
+    assert configuration["confluence_url"]["value"] == "https://wiki"
+
+
+QUOTED_TOKEN = 'remembered-"tok"-9'  # JSON escapes the quotes: masked before encoding
+
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_remembered_secrets_are_masked_in_fstrings_and_tracebacks(json_lines):
+    buffer = io.StringIO()
+    configure_logging("DEBUG", json_lines=json_lines, stream=buffer)
+    try:
+        DataSourceConfiguration(_job_with_snapshot(QUOTED_TOKEN)["connector"]["configuration"])
+        remember_secrets({"elasticsearch": {"host": "h", "password": "es-pass-remembered"}})
+        log = get_logger("x")
+        snapshot = _job_with_snapshot(QUOTED_TOKEN)
+        log.info(f"configuration is {snapshot!r} via es-pass-remembered")
+        try:
+            raise ValueError(f"bad credential {QUOTED_TOKEN}-unflagged")
+        except ValueError:
+            log.exception("failed")
+        text = buffer.getvalue()
+        for leaked in (QUOTED_TOKEN, json.dumps(QUOTED_TOKEN)[1:-1], "es-pass-remembered"):
+            assert leaked not in text
+        assert "ValueError: bad credential" in text and "https://wiki" in text
+    finally:
+        configure_logging("INFO")
+
+
+def test_short_values_are_not_remembered(stream):
+    remember_secrets({"password": "abc"})
+    get_logger("x").info("abc is an ordinary word")
+    assert "abc is an ordinary word" in stream.getvalue()
+
+
+def test_remembered_secrets_are_bounded_oldest_dropped(stream, monkeypatch):
+    monkeypatch.setattr(logger_module, "MAX_KNOWN_SECRETS", 2)
+    for value in ("first-secret-1", "second-secret-2", "third-secret-3"):
+        remember_secrets({"password": value})
+    get_logger("x").info("first-secret-1 second-secret-2 third-secret-3")
+    text = stream.getvalue()
+    assert "first-secret-1" in text and "second-secret-2" not in text and "third-secret-3" not in text
 
 
 def test_registry_loads_lazily_and_caches():

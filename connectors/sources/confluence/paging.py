@@ -75,7 +75,8 @@ async def v1_items(
     ahead: asyncio.Task | None = asyncio.ensure_future(client.get_json(path, query))
     try:
         for _ in range(MAX_PAGES):
-            assert ahead is not None
+            if ahead is None:  # no next page was asked for: the list is complete
+                return
             payload, ahead = await ahead, None
             results = _results(payload, what)
             next_link = (payload.get("_links") or {}).get("next")
@@ -99,8 +100,6 @@ async def v1_items(
                 received += 1
                 if max_items is not None and received >= max_items:
                     return
-            if ahead is None:
-                return
     finally:
         if ahead is not None:  # the consumer stopped early or failed: drop the page asked for
             ahead.cancel()
