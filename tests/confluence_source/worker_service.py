@@ -17,10 +17,12 @@ import re
 import sys
 import time
 
-from connectors.sources.confluence import worker_pool
-
 
 async def main(argv: list[str]) -> None:
+    # imported here, not at the top: a spawned worker re-imports this module as its __mp_main__,
+    # and should load no more than the service's own workers do
+    from connectors.sources.confluence import worker_pool
+
     if "--pipe-only" in argv:
         worker_pool.kernel_signal_allowed = lambda: False
     runner = worker_pool.ProcessRunner(workers=1, timeout=None)
