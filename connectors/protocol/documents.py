@@ -207,3 +207,11 @@ class SyncJobDoc(Versioned):
         """``hostname:pid`` of the process that claimed the job (``metadata.worker``)."""
         metadata = self.source.get("metadata")
         return metadata.get("worker") if isinstance(metadata, dict) else None
+
+    @property
+    def worker_process(self) -> dict | None:
+        """What makes the claimer checkable (``metadata.worker_process``, see
+        :mod:`connectors.worker_liveness`); ``None`` for claims made without it."""
+        metadata = self.source.get("metadata")
+        value = metadata.get("worker_process") if isinstance(metadata, dict) else None
+        return value if isinstance(value, dict) else None

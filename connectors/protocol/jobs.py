@@ -111,18 +111,29 @@ class JobStore:
         }
         return await self.search(query)
 
+    async def active(self) -> list[SyncJobDoc]:
+        """In-progress or canceling jobs, whatever their heartbeat."""
+        return await self.search({"terms": {"status": list(ACTIVE_STATUSES)}})
+
     async def unfinished(self) -> list[SyncJobDoc]:
         """Jobs not in a final state (pending, suspended, in progress, canceling)."""
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
 
     # -- writes --------------------------------------------------------------------------
     async def claim(
-        self, job: SyncJobDoc, worker_hostname: str, sync_cursor: dict | None, worker: str | None = None
+        self,
+        job: SyncJobDoc,
+        worker_hostname: str,
+        sync_cursor: dict | None,
+        worker: str | None = None,
+        worker_process: dict | None = None,
     ) -> SyncJobDoc:
         """pending/suspended → in_progress, only if nobody touched the job since it was read.
 
         ``worker_hostname`` stays the bare hostname (Kibana shows it); ``worker`` (``host:pid``)
-        goes to ``metadata.worker`` so two processes on one host can be told apart.
+        goes to ``metadata.worker`` so two processes on one host can be told apart, and
+        ``worker_process`` (:func:`connectors.worker_liveness.identify`) to
+        ``metadata.worker_process`` so a process on that host can tell that the claimer died.
 
         Raises :class:`StaleDocument` when another process claimed (or changed) it first.
         """
@@ -137,6 +148,8 @@ class JobStore:
         }
         if worker:
             fields["metadata"] = {"worker": worker}
+        if worker_process:
+            fields.setdefault("metadata", {})["worker_process"] = worker_process
         return await self._update_if_unchanged(job, fields)
 
     async def heartbeat(self, job_id: str, counts: dict | None = None, metadata: dict | None = None) -> None:

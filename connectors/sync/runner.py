@@ -22,6 +22,7 @@ import enum
 
 from elasticsearch import NotFoundError
 
+from connectors import worker_liveness
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConnectorError, SyncError
 from connectors.logger import get_logger, set_task_context
@@ -127,9 +128,14 @@ class SyncJobRunner:
         set_task_context(**self.logger.extra)
         connector = await self.connectors.get(self.job.connector_id) if self.job.connector_id else None
         cursor = connector.sync_cursor if connector is not None else None
+        process = await asyncio.to_thread(worker_liveness.identify, self.settings.hostname, self.settings.pid)
         try:
             self.job = await self.jobs.claim(
-                self.job, self.settings.hostname, cursor, worker=self.settings.worker
+                self.job,
+                self.settings.hostname,
+                cursor,
+                worker=self.settings.worker,
+                worker_process=process,
             )
         except StaleDocument:
             self.logger.debug("job claimed by another process")

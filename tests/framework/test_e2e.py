@@ -158,12 +158,24 @@ async def test_two_processes_never_run_the_same_job(es_standin, es_client, tmp_p
         await second.ensure_stopped()
 
 
-async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_client, tmp_path):
+@pytest.mark.parametrize(
+    ("claim_record", "threshold", "reason"),
+    [
+        # the claim says which process of this host ran it: a new service sees it is gone and
+        # fails the job at start; the threshold is far beyond the wait, so only that path passes
+        pytest.param("kept", 3600, "is no longer running", id="dead-worker-recognised-at-start"),
+        # a claim without that record (an older service's) waits for the heartbeat threshold
+        pytest.param("removed", 6, "stopped responding", id="unrecorded-claim-waits-for-threshold"),
+    ],
+)
+async def test_kill_9_orphaned_job_marked_error_then_converges(
+    es_standin, es_client, tmp_path, claim_record, threshold, reason
+):
     docs_file = tmp_path / "docs.json"
     write_fixture(docs_file, make_docs(3000), delay=0.02)  # 60 s of work: stopped long before
     # small bulk requests: the first documents are indexed (and counted) after 1 s, not 500 × 0.02 s
     config = write_config(
-        tmp_path / "config.yml", es_standin.url, ["c1"], bulk={"chunk_size": 20}, job_idle_threshold=6
+        tmp_path / "config.yml", es_standin.url, ["c1"], bulk={"chunk_size": 20}, job_idle_threshold=threshold
     )
     victim = await ServiceProcess(config, tmp_path / "victim.log").start()
     try:
@@ -174,10 +186,19 @@ async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_cl
             job = await job_status(es_client, job_id, "in_progress")
             return job if job and job.get("indexed_document_count", 0) > 0 else None
 
-        await until(indexing, what="job heartbeating with counts")
+        claimed = await until(indexing, what="job heartbeating with counts")
         await victim.kill9()
     finally:
         await victim.ensure_stopped()
+    assert claimed["metadata"]["worker"] == f"{claimed['worker_hostname']}:{victim.proc.pid}"
+    assert claimed["metadata"]["worker_process"]["pid"] == victim.proc.pid
+    if claim_record == "removed":
+        await es_client.update(
+            index=JOBS,
+            id=job_id,
+            script={"source": "ctx._source.metadata.remove('worker_process')"},
+            refresh=True,
+        )
 
     # the source changes while nobody runs: some documents gone, some new
     final_docs = make_docs(40) + make_docs(5, prefix="new")
@@ -185,10 +206,12 @@ async def test_kill_9_orphaned_job_marked_error_then_converges(es_standin, es_cl
     restarted = await ServiceProcess(config, tmp_path / "restarted.log").start()
     try:
         job = await until(lambda: job_status(es_client, job_id, "error"), what="orphan marked error")
-        assert "stopped responding" in job["error"]
+        assert reason in job["error"]
+        if claim_record == "kept":
+            assert f"{claimed['metadata']['worker']} is no longer running" in job["error"]
 
         connector = await connector_when(es_client, "c1", last_sync_status="error")
-        assert "stopped responding" in connector["last_sync_error"]
+        assert reason in connector["last_sync_error"]
         _, job = await sync_and_wait(es_client, "c1")
         assert job["status"] == "completed"
         assert await ids_in(es_client, INDEX) == {d["_id"] for d in final_docs}

@@ -1,10 +1,14 @@
 """Scheduling, execution and cleanup services against the fake ES."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors import worker_liveness
 from connectors.protocol import JobStatus, JobType, TriggerMethod
 from connectors.protocol.timeutil import iso
 from connectors.services.cleanup import JobCleanupService
@@ -23,6 +27,8 @@ from tests.framework.support import (
     jobs_of,
     wait_until,
 )
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the liveness check reads /proc")
 
 
 @pytest.fixture
@@ -253,6 +259,80 @@ async def test_cleanup_spares_a_job_that_heartbeats_after_the_search(es, setting
     harness.jobs.stale_active = search_then_heartbeat
     assert await cleanup.fail_idle_jobs() == 0
     assert es.source(JOBS, job.id)["status"] == "in_progress"
+
+
+def dead_process(host: str) -> dict:
+    """The claim record of a process of this machine that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    record = worker_liveness.identify(host, proc.pid)
+    proc.wait()
+    return record
+
+
+async def claimed_job(es, harness, worker_process: dict | None, last_seen: str | None = None):
+    """An in-progress job with a fresh heartbeat, claimed by ``worker_process``."""
+    job = await harness.job()
+    metadata = {"worker": "somewhere:1"}
+    if worker_process is not None:
+        metadata["worker_process"] = worker_process
+    es._write(
+        JOBS,
+        job.id,
+        {"status": "in_progress", "last_seen": last_seen or iso(), "metadata": metadata},
+        merge=True,
+    )
+    return job.id
+
+
+@linux_only
+async def test_runner_claim_records_the_checkable_worker_process(es, settings, harness):
+    await harness.connector(docs=make_docs(3))
+    status, job = await harness.run()
+    assert status is JobStatus.COMPLETED
+    metadata = es.source(JOBS, job.id)["metadata"]
+    assert metadata["worker"] == settings.worker  # kept as it was: host:pid
+    assert metadata["worker_process"] == worker_liveness.identify(settings.hostname, settings.pid)
+    assert metadata["worker_process"]["pid"] == os.getpid()
+
+
+@linux_only
+async def test_job_of_a_dead_worker_on_this_host_marked_error_at_once(es, settings, harness):
+    """Well within the idle threshold (the heartbeat is fresh): only the dead claimer counts."""
+    await harness.connector(docs=[])
+    host = settings.hostname
+    dead = await claimed_job(es, harness, dead_process(host))
+    alive = await claimed_job(es, harness, worker_liveness.identify(host, os.getpid()))
+    elsewhere = await claimed_job(es, harness, {**dead_process(host), "host": "other-host"})
+    unrecorded = await claimed_job(es, harness, None)
+    cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
+    await cleanup.tick()
+    src = es.source(JOBS, dead)
+    assert src["status"] == "error" and src["completed_at"]
+    assert "is no longer running" in src["error"]
+    assert f"{host}:{src['metadata']['worker_process']['pid']}" in src["error"]  # names the worker
+    for job_id in (alive, elsewhere, unrecorded):
+        assert es.source(JOBS, job_id)["status"] == "in_progress", job_id
+    connector = es.source(CONNECTORS, "c1")
+    assert connector["last_sync_status"] == "error" and "is no longer running" in connector["last_sync_error"]
+
+
+@linux_only
+async def test_dead_worker_cleanup_spares_a_job_that_heartbeats_after_the_search(es, settings, harness):
+    await harness.connector(docs=[])
+    job_id = await claimed_job(
+        es, harness, dead_process(settings.hostname), iso(datetime.now(UTC) - timedelta(seconds=5))
+    )
+    cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
+    real_active = harness.jobs.active
+
+    async def search_then_heartbeat():
+        found = await real_active()
+        await es.connector.sync_job_check_in(connector_sync_job_id=job_id)
+        return found
+
+    harness.jobs.active = search_then_heartbeat
+    assert await cleanup.fail_jobs_of_dead_workers() == 0
+    assert es.source(JOBS, job_id)["status"] == "in_progress"
 
 
 async def test_jobs_of_deleted_connectors_are_ended(es, settings, harness):

@@ -21,7 +21,13 @@ parser; if a parser crashes, only that worker dies.
   interrupted any other way);
 * crash isolation: when a worker dies (``BrokenProcessPool``), every job that was in that pool
   is retried once, alone, in a separate single-worker pool. A job that kills that worker too is
-  the culprit and fails with :class:`WorkerCrashed`; the others succeed. The sync goes on.
+  the culprit and fails with :class:`WorkerCrashed`; the others succeed. The sync goes on;
+* workers that die with the service, whatever kills it (``kill -9`` included): each worker runs
+  :func:`connectors.worker_lifetime.die_with_parent` before its first job — it watches the pipe
+  its parent alone holds open and, on Linux when the pool is started from the main thread, asks
+  the kernel for SIGKILL at its parent's death. The multiprocessing resource tracker then ends
+  too (the workers were what kept its pipe open). That module is separate only because workers
+  import it: importing this one would load the Confluence source into every worker.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from connectors import worker_lifetime
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,12 @@ def default_workers(cpu_count: int | None = None) -> int:
     """
     cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
     return max(1, min(4, cores - 1))
+
+
+def kernel_signal_allowed() -> bool:
+    """Whether new workers ask the kernel to kill them at their parent's death (one place, so a
+    test can turn it off and see the parent watch alone at work)."""
+    return worker_lifetime.kernel_signal_allowed()
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
@@ -120,7 +134,13 @@ class _Pool:
                 await asyncio.to_thread(retired.shutdown, True)  # running jobs finish, workers exit
             if self._executor is None:
                 self._executor = await _started(
-                    ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+                    ProcessPoolExecutor(
+                        max_workers=self.workers,
+                        mp_context=self._context,
+                        initializer=worker_lifetime.die_with_parent,
+                        # workers are started from this thread (on demand, by submit)
+                        initargs=(kernel_signal_allowed(),),
+                    )
                 )
                 self._submitted = 0
                 self.generation += 1
