@@ -387,3 +387,30 @@ def test_concurrency_over_50_is_refused():
     )
     with pytest.raises(ConfigurationError, match="Maximum concurrent requests"):
         config.check_valid()
+
+
+async def test_every_body_is_cut_at_max_body_chars_and_says_so(fake):
+    site.install(fake, cloud=True)
+    whole, _ = await collect(make_source(fake))
+    assert all("body_truncated_reason" not in doc for doc in whole.values())  # the default cap: 1,000,000
+    source = make_source(fake, max_body_chars=10)
+    docs, lazies = await collect(source)
+    attachment = await lazies["attachment-400"](doit=True, timestamp=docs["attachment-400"]["_timestamp"])
+    await source.close()
+    assert attachment["body"] == "Meeting no"  # of "Meeting notes\nsecond line", cut in the worker
+    assert attachment["body_truncated_reason"] == "body text cut at 10 characters (max_body_chars)"
+    cut = [doc for doc in docs.values() if doc["type"] in ("page", "blogpost", "comment")]
+    assert cut and all(doc["body"] == whole[doc["_id"]]["body"][:10] for doc in cut)
+    for doc in cut:
+        longer = len(whole[doc["_id"]]["body"]) > 10
+        assert ("body_truncated_reason" in doc) is longer, doc["_id"]
+    assert any("body_truncated_reason" in doc for doc in cut)
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_max_body_chars_must_be_a_positive_whole_number(fake, value):
+    settings = make_source(fake, max_body_chars=value).settings
+    assert any(
+        "'Maximum body text per document (characters)' must be a positive whole number" in p
+        for p in settings.problems
+    )
