@@ -414,3 +414,30 @@ def test_max_body_chars_must_be_a_positive_whole_number(fake, value):
         "'Maximum body text per document (characters)' must be a positive whole number" in p
         for p in settings.problems
     )
+
+
+async def test_a_big_body_is_fetched_again_when_converted_not_kept_from_the_listing(fake, monkeypatch):
+    from connectors.sources.confluence import datasource
+
+    site.install(fake, cloud=True)
+    whole, _ = await collect(make_source(fake))
+    monkeypatch.setattr(datasource, "STREAM_ABOVE", 10)  # every body counts as big
+    fetched = []
+
+    def content(call):
+        fetched.append(call.path.rsplit("/", 1)[-1])
+        item = next(i for i in site.ALL if i["id"] == fetched[-1])
+        return Reply(200, {"id": item["id"], "body": item["body"]})
+
+    fake.route("/rest/api/content/100", content)
+    source = make_source(fake, index_pages=True)
+    pairs = []
+    async for doc, lazy in source.get_docs():
+        pairs.append((doc, lazy))
+    page = next((doc, lazy) for doc, lazy in pairs if doc["_id"] == "page-100")
+    # the lazy conversion keeps ids only, not the listing's storage body
+    assert not any(isinstance(arg, str) and "<" in arg for arg in page[1].args), page[1].args
+    assert fetched == []
+    result = await page[1](doit=True)
+    await source.close()
+    assert fetched == ["100"] and result["body"] == whole["page-100"]["body"]

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.sources.confluence import storage_text
 from connectors.sources.confluence.storage_text import storage_to_text
-from connectors.sources.confluence.storage_tree import Builder, pieces
+from connectors.sources.confluence.storage_tree import Builder, next_cut
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.xml"))
@@ -37,11 +37,15 @@ def mock_bodies(count: int = 40) -> list[str]:
     return [site.body_of(site.content(content_id)) for content_id in ids]
 
 
-def test_pieces_cut_before_a_tag_and_cover_the_body():
-    body = "<p>a &amp; b</p>" * 50 + "tail"
-    parts = list(pieces(body, 10))
-    assert "".join(parts) == body and len(parts) > 10
-    assert all(part.startswith("<") for part in parts[1:])
+def test_pieces_are_cut_before_a_tag_unless_text_may_be_split():
+    body = "<p>a &amp; b</p>" * 50 + "tail" + "x" * 500
+    cuts = [0]
+    while cuts[-1] < len(body):
+        cuts.append(next_cut(body, cuts[-1], 10, split_text=False))
+    assert cuts[-1] == len(body) and len(cuts) > 10
+    assert all(body[cut] == "<" for cut in cuts[1:-1])
+    assert next_cut(body, 800, 10, split_text=True) == 810  # a long run of text: cut anyway
+    assert next_cut(body, 800, 10, split_text=False) == len(body)
 
 
 @pytest.mark.parametrize("piece", [1, 7, 300])
@@ -120,13 +124,16 @@ def test_a_huge_body_never_builds_a_large_tree(monkeypatch):
         + "</ac:layout-cell></ac:layout-section></ac:layout>"
     )
     table = "<table><tbody>" + "<tr><td>a</td><td>b</td></tr>" * 60_000 + "</tbody></table>"
-    for body in (flat, layout, table):
+    one_paragraph = "<p>" + "lorem ipsum dolor " * 100_000 + "</p>"
+    for body in (flat, layout, table, one_paragraph):
         peaks.clear()
         text = storage_to_text(body)
         assert text
         assert max(peaks) < storage_text.HOLD_NODES * 1.5, max(peaks)
     assert storage_to_text(flat) == whole(flat)  # the flat and layout bodies keep their exact text
     assert storage_to_text(layout) == whole(layout)
+    assert storage_to_text(one_paragraph) == whole(one_paragraph)
+    assert storage_to_text(one_paragraph, max_chars=1000) == whole(one_paragraph)[:1001]
 
 
 def _tree_size(root) -> int:

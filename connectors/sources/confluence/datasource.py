@@ -6,6 +6,8 @@ characters, and a document whose body was cut says so in ``body_truncated_reason
 conversion stops at the cap (storage text is parsed piece by piece past 256 KiB; attachment text
 is cut in the extraction worker), and at most :data:`BIG_BODIES_AT_ONCE` big bodies (storage
 over 256 KiB, attachments over 1 MiB or of unknown size) are converted or downloaded at a time.
+A big storage body is not kept from the listing to its conversion (documents wait in the merge
+buffer and the sink's queue): its lazy conversion fetches it again, alone, when its turn comes.
 """
 
 from __future__ import annotations
@@ -325,14 +327,29 @@ class ConfluenceDataSource(BaseDataSource):
         storage = ((item.get("body") or {}).get("storage") or {}).get("value")
         if not storage:
             return doc, None
+        if len(storage) > STREAM_ABOVE:  # never held while the document waits: fetched again
+            return doc, functools.partial(
+                self._convert_big_body, doc["_id"], doc["_timestamp"], str(item["id"])
+            )
         return doc, functools.partial(self._convert_body, doc["_id"], doc["_timestamp"], storage)
+
+    async def _convert_big_body(self, doc_id, doc_timestamp, content_id, doit=True, timestamp=None, **_):
+        if not doit:
+            return None
+        async with self._big_body_slot():
+            try:
+                storage = await self.api.storage_body(content_id)
+            except ConfluenceError as exc:
+                raise SyncError(f"Could not read the body of {doc_id}: {self._explain(exc)}") from None
+            text = await self._to_text(storage, slot_held=True)
+        return self._with_body({"_id": doc_id, "_timestamp": doc_timestamp}, text)
 
     async def _convert_body(self, doc_id, doc_timestamp, storage, doit=True, timestamp=None, **_):
         if not doit:
             return None
         return self._with_body({"_id": doc_id, "_timestamp": doc_timestamp}, await self._to_text(storage))
 
-    async def _to_text(self, storage: str | None) -> str:
+    async def _to_text(self, storage: str | None, slot_held: bool = False) -> str:
         """The body's text, at most ``max_body_chars + 1`` characters (more: it was cut)."""
         if not storage:
             return ""
@@ -344,7 +361,7 @@ class ConfluenceDataSource(BaseDataSource):
         )
         if len(storage) < 2048:
             return convert()  # cheaper than a thread hop
-        if len(storage) <= STREAM_ABOVE:
+        if len(storage) <= STREAM_ABOVE or slot_held:
             return await asyncio.get_running_loop().run_in_executor(None, convert)
         async with self._big_body_slot():
             return await asyncio.get_running_loop().run_in_executor(None, convert)

@@ -22,7 +22,7 @@ Bounded text and memory (``max_chars``, the connector's ``max_body_chars``):
 * the text is at most ``max_chars`` characters; :func:`storage_to_text` then returns one more
   (``max_chars + 1``) so the caller can tell the body was cut, and the conversion stops there;
 * a body longer than :data:`STREAM_ABOVE` characters is never held as a whole tree: it is fed
-  to the parser in pieces and every finished element whose ancestors only pass their children
+  to the parser in pieces of about :data:`PIECE_CHARS` and every finished element whose ancestors only pass their children
   through (blocks, inline elements, layouts, skipped elements) is converted and dropped at once.
   Elements with their own rule (tables, macros, links, code, tasks, …) are kept whole until they
   end, the text being the same as from the whole tree; one that grows past
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.sources.confluence.storage_tree import Builder, Element, parse, pieces
+from connectors.sources.confluence.storage_tree import Builder, Element, next_cut, parse
 
 DROPPED_MACROS = frozenset(
     {
@@ -208,8 +208,10 @@ class _Writer:
         self._current = [joined]
         self._pending = len(joined)
         room = self._max - (self._chars - self._leading - self._trailing)
-        if len(joined.strip()) > room:
-            self.newline()  # over the cap: _add raises _Full
+        line = joined.strip()
+        if len(line) > room:
+            self._current = []
+            self._add(line[: max(0, room) + 1])  # over the cap: raises _Full
 
 
 class StorageTextConverter:
@@ -244,8 +246,13 @@ class StorageTextConverter:
         out = _Writer(self.max_chars)
         started: dict[int, str] = {}  # id(element streamed through) -> "skip" | "block" | "inline"
         try:
-            for piece in pieces(storage, PIECE_CHARS):
-                builder.feed(piece)
+            start, end = 0, len(storage)
+            while start < end:
+                # text may arrive in several strings only where it is streamed, never in a kept element
+                streamed = len(builder.open) == 1 or id(builder.open[-1]) in started
+                cut = next_cut(storage, start, PIECE_CHARS, split_text=streamed)
+                builder.feed(storage[start:cut])
+                start = cut
                 self._flush(builder, out, started)
             builder.close()
             self._flush(builder, out, started)

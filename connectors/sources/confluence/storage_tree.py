@@ -16,7 +16,7 @@ its own, so the text is the same:
 
 Text nodes are plain ``str`` in ``children``.
 
-:class:`Builder` can also be fed a body piece by piece (:func:`pieces` cuts it just before a
+:class:`Builder` can also be fed a body piece by piece (:func:`next_cut` cuts it just before a
 ``<``, so the parser reports exactly the same elements and text as for one ``feed``) while its
 reader takes the finished children off the tree: the open elements are ``open`` (root first),
 ``created`` counts the nodes made so far and ``opened_at`` holds that count when each open
@@ -137,17 +137,19 @@ class Builder(HTMLParser):
             self.created += 1
 
 
-def pieces(storage: str, size: int) -> Iterator[str]:
-    """``storage`` in pieces of about ``size`` characters, each cut just before a ``<``: text is
-    then never split where one ``feed`` would not split it (``html.parser`` hands over a run of
-    text when it meets the next ``<``, and waits for the rest of an unfinished tag or reference)."""
-    start, end = 0, len(storage)
-    while start < end:
-        cut = storage.find("<", start + max(1, size))
-        if cut < 0:
-            cut = end
-        yield storage[start:cut]
-        start = cut
+def next_cut(storage: str, start: int, size: int, split_text: bool) -> int:
+    """Where the piece of ``storage`` that starts at ``start`` ends: just before the first ``<``
+    at least ``size`` characters on, so text is never split where one ``feed`` would not split
+    it (``html.parser`` hands over a run of text when it meets the next ``<`` and waits for the
+    rest of an unfinished tag or reference). With ``split_text`` (the caller does not mind a run
+    of text arriving as several strings) a piece is never much longer than ``size``."""
+    size = max(1, size)
+    end = len(storage)
+    if split_text:
+        cut = storage.find("<", start + size, start + 2 * size)
+        return cut if cut >= 0 else min(end, start + size)
+    cut = storage.find("<", start + size)
+    return cut if cut >= 0 else end
 
 
 def parse(storage: str) -> Element:
