@@ -93,7 +93,10 @@ async def test_failed_document_count_goes_to_the_jobs_metadata_beside_the_worker
     assert es.source(JOBS, job_id)["metadata"] == {"worker": "host:1", "failed_document_count": 2}
     await harness.jobs.terminate(job_id, JobStatus.COMPLETED, counts={"failed_document_count": 5})
     src = es.source(JOBS, job_id)
-    assert src["status"] == "completed" and src["metadata"] == {"worker": "host:1", "failed_document_count": 5}
+    assert src["status"] == "completed" and src["metadata"] == {
+        "worker": "host:1",
+        "failed_document_count": 5,
+    }
 
 
 def test_active_rules_of_every_stored_shape():
