@@ -3,6 +3,10 @@
 Synchronous and pure, and deliberately light to import: it is what the extraction worker
 processes load (see ``connectors/sources/confluence/worker_pool.py``), so each parser library
 is imported only when a file of its type arrives. Not Confluence-specific: any source can use it.
+
+The text is bounded by the caller's ``max_chars`` (a connector's body cap): extraction stops
+joining lines once the text is longer and returns ``max_chars + 1`` characters, so the caller can
+tell the file's text was cut, and no more than that crosses back from a worker process.
 """
 
 from __future__ import annotations
@@ -11,9 +15,6 @@ import ctypes
 import ctypes.util
 import io
 import os
-
-#: Extracted text is cut at this many characters (a bounded document size in the index).
-MAX_TEXT_CHARS = 2_000_000
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-yaml")
 _TEXT_EXTENSIONS = {
@@ -119,20 +120,37 @@ def _html(data: bytes) -> str:
 _EXTRACTORS = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "pptx": _pptx, "html": _html, "text": decode_text}
 
 
-def extract_text(data: bytes, filename: str, media_type: str | None) -> str:
+def extract_text(data: bytes, filename: str, media_type: str | None, max_chars: int | None = None) -> str:
     """Plain text of a file; :class:`UnsupportedFileType` if no extractor fits.
 
-    Other exceptions mean the file is damaged or not what its name says.
+    With ``max_chars``, at most ``max_chars + 1`` characters (more than ``max_chars``: the text
+    was cut). Other exceptions mean the file is damaged or not what its name says.
     """
     kind = kind_of(filename, media_type)
     if kind is None:
         raise UnsupportedFileType(f"no text extractor for {media_type or 'unknown type'} ({filename})")
     text = _EXTRACTORS[kind](data)
     lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]
+    if max_chars is None:
+        return "\n".join(line for line in lines if line)
+    return bounded_join((line for line in lines if line), max(0, int(max_chars)) + 1)
 
 
-def extract_text_in_worker(data: bytes, filename: str, media_type: str | None) -> str:
+def bounded_join(lines, limit: int) -> str:
+    """``"\\n".join(lines)[:limit]``, reading no more lines than it needs."""
+    kept: list[str] = []
+    size = -1
+    for line in lines:
+        kept.append(line)
+        size += len(line) + 1
+        if size >= limit:
+            break
+    return "\n".join(kept)[:limit]
+
+
+def extract_text_in_worker(
+    data: bytes, filename: str, media_type: str | None, max_chars: int | None = None
+) -> str:
     """:func:`extract_text` as the extraction worker processes run it: after each file the memory
     its parser used goes back to the operating system, so a worker's RSS stays near its idle size
     (parsers build large trees, and glibc keeps freed memory in the process otherwise).
@@ -140,7 +158,7 @@ def extract_text_in_worker(data: bytes, filename: str, media_type: str | None) -
     Reference counting has freed the parser's objects by then; no ``gc.collect()``, which costs
     tens of milliseconds per file once the parser libraries are loaded."""
     try:
-        return extract_text(data, filename, media_type)
+        return extract_text(data, filename, media_type, max_chars)
     finally:
         del data
         _trim_heap()

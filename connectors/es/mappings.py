@@ -42,6 +42,7 @@ DEFAULT_MAPPINGS: dict[str, Any] = {
         "body": {"type": "text"},
         "url": KEYWORD,
         "type": KEYWORD,
+        "content_skipped_reason": KEYWORD,  # set by the sink when a document's download failed
     },
 }
 

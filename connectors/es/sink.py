@@ -16,7 +16,17 @@ Flow of one sync::
   (back-pressure on ``put``). Chunks are bounded by ``chunk_size`` and ``chunk_max_mem_mb``.
 * A ``_bulk`` request that fails with 429, 5xx or a connection error is retried with exponential
   backoff and jitter; items answered 429 are retried alone. Other item errors are counted and
-  logged with the document id; past ``error_budget`` rejected documents the sync fails.
+  logged with the document id.
+* A lazy download that raises (after the source's own retries) makes the document *failed*,
+  never silently dropped: a document the index already holds keeps its indexed version
+  untouched (and is not deleted as stale); any other is written with its listed metadata,
+  ``content_skipped_reason: "download failed: …"`` and no ``_timestamp``, so the next sync does
+  not skip it and retries the download. When the sink does not know what the index holds (no
+  existing-ids map: incremental syncs) that write is a ``create`` action, which writes only if
+  the id is absent; its 409 means "the indexed version is kept".
+* ``errors`` counts the failed documents (rejected by Elasticsearch or whose download failed),
+  each once; past ``error_budget`` of them (a count per sync, not a ratio) the sync fails with
+  :class:`ErrorBudgetExceeded`.
 * ``finish(delete_stale=True)`` deletes the ids that were in the index but not seen in this sync.
   ``delete_stale=False`` (the listing did not complete) deletes nothing.
 """
@@ -38,6 +48,8 @@ from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
 from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, json_bytes
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+OP_CREATE = "create"  # bulk action of a failed download's metadata-only document
+CONTENT_SKIPPED_REASON = "content_skipped_reason"
 _ACTION_OVERHEAD = 80  # bytes of an action line besides the id
 _MAX_REASON = 300
 
@@ -51,8 +63,9 @@ class SyncStats:
     indexed_document_volume: int = 0  # bytes of the accepted documents' sources
     deleted_document_count: int = 0  # documents deleted (explicit deletes and stale ones)
     skipped: int = 0  # unchanged documents not sent again
-    errors: int = 0  # documents rejected by Elasticsearch or whose download failed
+    errors: int = 0  # failed documents: rejected by Elasticsearch or whose download failed
     downloads: int = 0  # lazy downloads run
+    failed_downloads: int = 0  # lazy downloads that raised (included in errors)
     existing_document_count: int = 0  # documents in the index when the full sync started
 
     def to_dict(self) -> dict[str, int]:
@@ -141,8 +154,10 @@ class ContentSink:
             await self._reject(None, "the document has no _id")
             return
         doc_id = str(doc_id)
+        existed: bool | None = None  # unknown without the existing-ids map
         if self._existing is not None:
             indexed = self._existing.pop(doc_id, None)
+            existed = indexed is not None
             fingerprint = _fingerprint(doc.get("_timestamp"))
             if indexed is not None and fingerprint and indexed == fingerprint:
                 self.stats.skipped += 1
@@ -152,7 +167,7 @@ class ContentSink:
             return
         await self._download_slots.acquire()  # back-pressure: at most N downloads in flight
         self._check_running()
-        task = asyncio.create_task(self._download_then_enqueue(op, doc_id, doc, lazy_download))
+        task = asyncio.create_task(self._download_then_enqueue(op, doc_id, doc, lazy_download, existed))
         self._downloads[doc_id] = task
         self._download_tasks.add(task)
         task.add_done_callback(lambda t, key=doc_id: self._forget_download(key, t))
@@ -253,7 +268,9 @@ class ContentSink:
         if self._downloads.get(doc_id) is task:
             del self._downloads[doc_id]
 
-    async def _download_then_enqueue(self, op: str, doc_id: str, doc: dict, lazy_download) -> None:
+    async def _download_then_enqueue(
+        self, op: str, doc_id: str, doc: dict, lazy_download, existed: bool | None
+    ) -> None:
         try:
             try:
                 self.stats.downloads += 1
@@ -261,8 +278,7 @@ class ContentSink:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # not indexed: the index keeps the previous version, the next sync retries it
-                await self._reject(doc_id, f"its download failed ({type(exc).__name__}: {exc})")
+                await self._download_failed(doc_id, doc, _clip(f"{type(exc).__name__}: {exc}"), existed)
                 return
             finally:
                 self._download_slots.release()
@@ -271,6 +287,24 @@ class ContentSink:
             await self._enqueue(op, doc_id, doc)
         except (QueueClosed, SyncError, SyncCanceled):
             return  # the sink failed or was canceled; the failure is already recorded
+
+    async def _download_failed(self, doc_id: str, doc: dict, reason: str, existed: bool | None) -> None:
+        """Count the failure; write the metadata-only document unless the index holds one."""
+        self.stats.failed_downloads += 1
+        if existed:
+            await self._count_failure(
+                doc_id, f"not updated: its download failed ({reason}); the indexed version is kept"
+            )
+            return
+        outcome = "indexed without its content" if existed is False else "indexed without its content if new"
+        await self._count_failure(doc_id, f"{outcome}: its download failed ({reason})")
+        if self._failure is not None:
+            return
+        source = {k: v for k, v in doc.items() if k not in ("_id", "_timestamp")}
+        source[CONTENT_SKIPPED_REASON] = _clip(f"download failed: {reason}")
+        source.setdefault("id", doc_id)
+        source.update(self._pipeline_fields)
+        await self._put_op(OP_CREATE, doc_id, json_bytes(source))
 
     async def _enqueue(self, op: str, doc_id: str, doc: dict) -> None:
         source = {k: v for k, v in doc.items() if k != "_id"}
@@ -373,6 +407,13 @@ class ContentSink:
         if status < 300:
             self.stats.indexed_document_count += 1
             self.stats.indexed_document_volume += len(body or b"")
+        elif op == OP_CREATE:  # a failed download's metadata: the failure is counted already
+            if status == 409:
+                self.logger.debug(f"document {doc_id} already indexed: its indexed version is kept")
+            else:
+                self.logger.warning(
+                    f"document {doc_id} (download failed) not indexed: {_reason(result, status)}"
+                )
         else:
             await self._reject(doc_id, _reason(result, status))
 
@@ -414,13 +455,18 @@ class ContentSink:
 
     # -- failures ---------------------------------------------------------------------------
     async def _reject(self, doc_id: str | None, reason: str, action: str = "index") -> None:
+        await self._count_failure(doc_id, f"not {action}ed: {reason}")
+
+    async def _count_failure(self, doc_id: str | None, what: str) -> None:
+        """One more failed document (logged with its id); past the error budget the sync fails."""
         self.stats.errors += 1
-        self.logger.warning(f"document {doc_id!s} not {action}ed: {reason}")
+        self.logger.warning(f"document {doc_id!s} {what}")
         if self.stats.errors > self.error_budget and self._failure is None:
             await self._fail(
                 ErrorBudgetExceeded(
-                    f"{self.stats.errors} documents could not be written to {self.index_name}, more than the "
-                    f"error budget of {self.error_budget} (last: document {doc_id!s}: {reason})"
+                    f"{self.stats.errors} documents failed in this sync of {self.index_name} (rejected by "
+                    f"Elasticsearch or not downloaded), more than the error budget of {self.error_budget} "
+                    f"(elasticsearch.bulk.error_budget; last: document {doc_id!s} {what})"
                 )
             )
 
@@ -446,6 +492,10 @@ def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[st
     return pipeline.get("name") or None, fields
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "…"
+
+
 def _reason(result: dict, status: int) -> str:
     error = result.get("error")
     if isinstance(error, dict):
@@ -455,7 +505,7 @@ def _reason(result: dict, status: int) -> str:
     else:
         text = f"status {status}"
     text = f"{text} (status {status})" if "status" not in text else text
-    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "…"
+    return _clip(text)
 
 
 def _api_error_text(exc: ApiError) -> str:

@@ -30,7 +30,16 @@ COUNT_FIELDS = (
     "deleted_document_count",
     "total_document_count",
 )
+#: counts the protocol has no field for, kept under the job's ``metadata`` (which ``_stats`` and
+#: partial updates merge, so ``metadata.worker`` stays): documents that failed (rejected by
+#: Elasticsearch or whose download failed) — the UI's "Docs failed"
+METADATA_COUNT_FIELDS = ("failed_document_count",)
 TERMINATE_ATTEMPTS = 5
+
+
+def metadata_counts(counts: dict | None) -> dict:
+    """The ``metadata`` entries of ``counts`` (see :data:`METADATA_COUNT_FIELDS`)."""
+    return {key: int(counts[key]) for key in METADATA_COUNT_FIELDS if counts and counts.get(key) is not None}
 
 
 class JobStore:
@@ -161,6 +170,7 @@ class JobStore:
         kwargs.setdefault("indexed_document_count", 0)
         kwargs.setdefault("indexed_document_volume", 0)
         kwargs.setdefault("deleted_document_count", 0)
+        metadata = {**metadata_counts(counts), **(metadata or {})}
         if metadata:
             kwargs["metadata"] = metadata
         await self.client.connector.sync_job_update_stats(connector_sync_job_id=job_id, **kwargs)
@@ -208,6 +218,8 @@ class JobStore:
             for key in COUNT_FIELDS:
                 if counts and counts.get(key) is not None:
                     fields[key] = counts[key]
+            if metadata_counts(counts):
+                fields["metadata"] = metadata_counts(counts)
             try:
                 return await self._update_if_unchanged(job, fields)
             except StaleDocument:

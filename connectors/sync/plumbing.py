@@ -71,7 +71,9 @@ def _read(stats: Any, *names: str) -> int:
 def sink_counts(stats: Any) -> dict:
     """Normalise the sink's live or final stats to the job's count fields (+ skipped, errors).
 
-    ``indexed_document_volume`` is reported by the sink in bytes and stored on the job in MiB.
+    ``indexed_document_volume`` is reported by the sink in bytes and stored on the job in MiB;
+    ``failed_document_count`` (documents rejected or not downloaded: the sink's ``errors``) goes
+    to the job's ``metadata`` (see ``connectors.protocol.jobs``).
     """
     if stats is None:
         return {}
@@ -82,4 +84,5 @@ def sink_counts(stats: Any) -> dict:
         "deleted_document_count": _read(stats, "deleted_document_count", "deleted"),
         "skipped": _read(stats, "skipped", "unchanged", "skipped_document_count"),
         "errors": _read(stats, "errors", "error_count", "failed"),
+        "failed_document_count": _read(stats, "errors", "error_count", "failed"),
     }

@@ -348,6 +348,7 @@ class SyncJobRunner:
             "indexed_document_count": counts.get("indexed_document_count", 0),
             "indexed_document_volume": counts.get("indexed_document_volume", 0),
             "deleted_document_count": counts.get("deleted_document_count", 0),
+            "failed_document_count": counts.get("failed_document_count", 0),
         }
 
     # -- connector bookkeeping -----------------------------------------------------------

@@ -101,6 +101,13 @@ def job_volume(job: dict) -> str:
     return fmt_volume(volume)
 
 
+def job_failed(job: dict) -> int:
+    """Documents of the job that failed (rejected, or not downloaded): ``metadata.failed_document_count``."""
+    metadata = job.get("metadata")
+    value = metadata.get("failed_document_count") if isinstance(metadata, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def fmt_number(value: Any) -> str:
     try:
         return f"{int(value or 0):,}"
@@ -134,6 +141,7 @@ def make_environment(folder: Path) -> jinja2.Environment:
             "duration": job_duration,
             "volume": fmt_volume,
             "job_volume": job_volume,
+            "job_failed": job_failed,
             "number": fmt_number,
             "pretty_json": to_pretty_json,
         }

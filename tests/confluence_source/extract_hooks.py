@@ -12,20 +12,20 @@ CRASH = b"@@CRASH-THE-WORKER@@"
 HANG = b"@@HANG-THE-WORKER@@"
 
 
-def crash_on_marker(data: bytes, filename: str, media_type: str | None) -> str:
+def crash_on_marker(data: bytes, filename: str, media_type: str | None, max_chars: int | None = None) -> str:
     """Kill the worker process outright (like a SIGSEGV in a parser) when the marker is there."""
     if CRASH in data:
         os._exit(11)
-    return extract_text(data, filename, media_type)
+    return extract_text(data, filename, media_type, max_chars)
 
 
-def hang_on_marker(data: bytes, filename: str, media_type: str | None) -> str:
+def hang_on_marker(data: bytes, filename: str, media_type: str | None, max_chars: int | None = None) -> str:
     """Never return for a file with the marker (a pathological file)."""
     if HANG in data:
         threading.Event().wait()
-    return extract_text(data, filename, media_type)
+    return extract_text(data, filename, media_type, max_chars)
 
 
-def where(data: bytes, filename: str, media_type: str | None) -> str:
+def where(data: bytes, filename: str, media_type: str | None, max_chars: int | None = None) -> str:
     """The worker's process id and thread id, to show the work is done elsewhere."""
     return f"{os.getpid()} {threading.get_ident()}"

@@ -390,3 +390,57 @@ def test_concurrency_over_50_is_refused():
     )
     with pytest.raises(ConfigurationError, match="Maximum concurrent requests"):
         config.check_valid()
+
+
+async def test_every_body_is_cut_at_max_body_chars_and_says_so(fake):
+    site.install(fake, cloud=True)
+    whole, _ = await collect(make_source(fake))
+    assert all("body_truncated_reason" not in doc for doc in whole.values())  # the default cap: 1,000,000
+    source = make_source(fake, max_body_chars=10)
+    docs, lazies = await collect(source)
+    attachment = await lazies["attachment-400"](doit=True, timestamp=docs["attachment-400"]["_timestamp"])
+    await source.close()
+    assert attachment["body"] == "Meeting no"  # of "Meeting notes\nsecond line", cut in the worker
+    assert attachment["body_truncated_reason"] == "body text cut at 10 characters (max_body_chars)"
+    cut = [doc for doc in docs.values() if doc["type"] in ("page", "blogpost", "comment")]
+    assert cut and all(doc["body"] == whole[doc["_id"]]["body"][:10] for doc in cut)
+    for doc in cut:
+        longer = len(whole[doc["_id"]]["body"]) > 10
+        assert ("body_truncated_reason" in doc) is longer, doc["_id"]
+    assert any("body_truncated_reason" in doc for doc in cut)
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_max_body_chars_must_be_a_positive_whole_number(fake, value):
+    settings = make_source(fake, max_body_chars=value).settings
+    assert any(
+        "'Maximum body text per document (characters)' must be a positive whole number" in p
+        for p in settings.problems
+    )
+
+
+async def test_a_big_body_is_fetched_again_when_converted_not_kept_from_the_listing(fake, monkeypatch):
+    from connectors.sources.confluence import datasource
+
+    site.install(fake, cloud=True)
+    whole, _ = await collect(make_source(fake))
+    monkeypatch.setattr(datasource, "STREAM_ABOVE", 10)  # every body counts as big
+    fetched = []
+
+    def content(call):
+        fetched.append(call.path.rsplit("/", 1)[-1])
+        item = next(i for i in site.ALL if i["id"] == fetched[-1])
+        return Reply(200, {"id": item["id"], "body": item["body"]})
+
+    fake.route("/rest/api/content/100", content)
+    source = make_source(fake, index_pages=True)
+    pairs = []
+    async for doc, lazy in source.get_docs():
+        pairs.append((doc, lazy))
+    page = next((doc, lazy) for doc, lazy in pairs if doc["_id"] == "page-100")
+    # the lazy conversion keeps ids only, not the listing's storage body
+    assert not any(isinstance(arg, str) and "<" in arg for arg in page[1].args), page[1].args
+    assert fetched == []
+    result = await page[1](doit=True)
+    await source.close()
+    assert fetched == ["100"] and result["body"] == whole["page-100"]["body"]

@@ -144,3 +144,14 @@ def test_default_worker_count_leaves_a_core_to_the_service(cores, workers):
     from connectors.sources.confluence.worker_pool import default_workers
 
     assert default_workers(cores) == workers
+
+
+def test_max_chars_bounds_the_text_with_one_more_character_to_tell_it_was_cut():
+    from connectors.file_text import extract_text
+
+    data = "\n".join(f"line {i}" for i in range(100_000)).encode()
+    whole = extract_text(data, "big.txt", "text/plain")
+    assert len(whole) > 600_000  # no built-in cut any more: the caller's cap applies
+    assert extract_text(data, "big.txt", "text/plain", max_chars=20) == whole[:21]
+    assert extract_text(data, "big.txt", "text/plain", max_chars=len(whole)) == whole
+    assert extract_text(b"short", "a.txt", None, max_chars=0) == "s"

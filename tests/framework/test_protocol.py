@@ -86,6 +86,19 @@ async def test_heartbeat_with_counts_uses_the_stats_api(harness, es):
     )
 
 
+async def test_failed_document_count_goes_to_the_jobs_metadata_beside_the_worker(harness, es):
+    job_id = await new_job(harness, es, "in_progress")
+    es._write(JOBS, job_id, {"metadata": {"worker": "host:1"}}, merge=True)
+    await harness.jobs.heartbeat(job_id, {"indexed_document_count": 3, "failed_document_count": 2})
+    assert es.source(JOBS, job_id)["metadata"] == {"worker": "host:1", "failed_document_count": 2}
+    await harness.jobs.terminate(job_id, JobStatus.COMPLETED, counts={"failed_document_count": 5})
+    src = es.source(JOBS, job_id)
+    assert src["status"] == "completed" and src["metadata"] == {
+        "worker": "host:1",
+        "failed_document_count": 5,
+    }
+
+
 def test_active_rules_of_every_stored_shape():
     rules = {"rules": [{"id": "DEFAULT"}], "advanced_snippet": {"value": {}}}
     assert active_rules_of([{"domain": "DEFAULT", "active": rules, "draft": {}}]) == rules

@@ -135,6 +135,9 @@ class FakeEs:
                 if action == "delete":
                     found = self.docs.pop(doc_id, None) is not None
                     items.append({action: {"_id": doc_id, "status": 200 if found else 404}})
+                elif action == "create" and doc_id in self.docs:
+                    error = {"type": "version_conflict_engine_exception", "reason": "document already exists"}
+                    items.append({action: {"_id": doc_id, "status": 409, "error": error}})
                 elif action == "update":
                     self.docs[doc_id] = {**self.docs.get(doc_id, {}), **body["doc"]}
                     items.append({action: {"_id": doc_id, "status": 200}})

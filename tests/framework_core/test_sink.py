@@ -191,7 +191,7 @@ async def test_error_budget_exceeded_fails_the_sync():
     sink = ContentSink(es, "idx", error_budget=2, chunk_size=1, queue_max_size=1, max_concurrency=1, **FAST)
     await sink.start(full=False)
     with pytest.raises(
-        ErrorBudgetExceeded, match="3 documents could not be written to idx, more than the error budget of 2"
+        ErrorBudgetExceeded, match="3 documents failed in this sync of idx .* more than the error budget of 2"
     ):
         for i in range(50):
             await sink.put(doc(i))
@@ -200,14 +200,69 @@ async def test_error_budget_exceeded_fails_the_sync():
     assert sink.stats.docs_seen < 10  # put() raised soon after the budget was gone
 
 
-async def test_failed_download_counts_as_error_and_is_not_indexed():
+async def test_failed_download_of_a_new_document_indexes_its_metadata_and_is_retried_next_sync():
     es = FakeEs()
     sink = ContentSink(es, "idx", **FAST)
-    await sink.start(full=False)
-    await sink.put(doc(1), Download(fail=True)("d1"))
+    await sink.start(full=True)
+    await sink.put(doc(1, size=9), Download(fail=True)("d1"))
     await sink.put(doc(2), Download()("d2"))
-    stats = await sink.finish()
-    assert stats.errors == 1 and sorted(es.docs) == ["d2"]
+    stats = await sink.finish(delete_stale=True)
+    assert stats.errors == 1 and stats.failed_downloads == 1 and stats.indexed_document_count == 2
+    assert es.docs["d1"] == {
+        "title": "doc 1",
+        "size": 9,
+        "id": "d1",
+        "content_skipped_reason": "download failed: OSError: attachment gone",
+    }  # no _timestamp: the next sync must not skip it
+    assert es.docs["d2"]["body"] == "text"
+
+    download = Download(body="now readable")
+    sink = ContentSink(es, "idx", **FAST)
+    await sink.start(full=True)
+    await sink.put(doc(1, size=9), download("d1"))
+    await sink.put(doc(2), Download()("d2"))
+    stats = await sink.finish(delete_stale=True)
+    assert [call[0] for call in download.calls] == ["d1"] and stats.skipped == 1 and stats.errors == 0
+    assert es.docs["d1"]["body"] == "now readable" and "content_skipped_reason" not in es.docs["d1"]
+    assert es.docs["d1"]["_timestamp"] == "2024-01-01T00:00:00Z"
+
+
+async def test_failed_download_of_an_indexed_document_keeps_the_indexed_version():
+    old = {"_timestamp": "2023-01-01T00:00:00Z", "title": "doc 1", "body": "old text", "id": "d1"}
+    es = FakeEs({"d1": dict(old)})
+    sink = ContentSink(es, "idx", **FAST)
+    await sink.start(full=True)
+    await sink.put(doc(1), Download(fail=True)("d1"))  # a new version whose download fails
+    stats = await sink.finish(delete_stale=True)  # not deleted as stale either
+    assert es.docs == {"d1": old}
+    assert stats.errors == 1 and stats.failed_downloads == 1 and stats.indexed_document_count == 0
+
+
+async def test_failed_download_without_the_existing_ids_creates_only_if_absent(caplog):
+    old = {"_timestamp": "2023-01-01T00:00:00Z", "title": "doc 1", "body": "old text", "id": "d1"}
+    es = FakeEs({"d1": dict(old)})
+    sink = ContentSink(es, "idx", **FAST)
+    await sink.start(full=False)  # incremental: the sink does not know what the index holds
+    with caplog.at_level(logging.WARNING, logger="connectors.es.sink"):
+        await sink.put(doc(1), Download(fail=True)("d1"), op=OP_UPSERT)
+        await sink.put(doc(2), Download(fail=True)("d2"), op=OP_UPSERT)
+        stats = await sink.finish()
+    assert es.docs["d1"] == old  # the create was answered 409: old version kept
+    assert es.docs["d2"]["content_skipped_reason"].startswith("download failed: OSError")
+    assert "_timestamp" not in es.docs["d2"]
+    assert stats.errors == 2 and stats.failed_downloads == 2 and stats.indexed_document_count == 1
+    assert "409" not in caplog.text and caplog.text.count("its download failed") == 2
+
+
+async def test_failed_downloads_count_toward_the_error_budget():
+    es = FakeEs()
+    sink = ContentSink(es, "idx", error_budget=1, **FAST)
+    await sink.start(full=True)
+    with pytest.raises(ErrorBudgetExceeded, match="2 documents failed .* error budget of 1"):
+        for i in range(2):
+            await sink.put(doc(i), Download(fail=True)(f"d{i}"))
+        await sink.finish()
+    assert sink.stats.failed_downloads == 2
 
 
 async def test_pipeline_name_and_flags():

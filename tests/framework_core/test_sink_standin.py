@@ -130,3 +130,22 @@ async def test_pipeline_is_applied_and_a_missing_one_is_reported(es):
     assert source["tagged"] is True and source["_reduce_whitespace"] is True
     with pytest.raises(SyncError, match="the ingest pipeline 'missing' of index search-piped does not exist"):
         await full_sync(es, "search-piped", [doc(2)], pipeline="missing")
+
+
+async def test_a_failed_download_creates_only_absent_documents_in_the_stand_in(es):
+    index = "search-create"
+    await full_sync(es, index, [doc(1)])
+
+    async def broken(doit=False, timestamp=None):
+        raise OSError("gone")
+
+    sink = ContentSink(es, index, **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1, ts="2025-01-01T00:00:00.000Z"), broken)  # indexed already: kept (409)
+    await sink.put(doc(2), broken)  # new: metadata and the reason
+    stats = await sink.finish()
+    assert stats.errors == 2 and stats.indexed_document_count == 1
+    kept = (await es.get(index=index, id="page-1"))["_source"]
+    assert kept["body"] == "text 1" and kept["_timestamp"] == "2024-01-01T00:00:00.000Z"
+    new = (await es.get(index=index, id="page-2"))["_source"]
+    assert new["content_skipped_reason"] == "download failed: OSError: gone" and "_timestamp" not in new

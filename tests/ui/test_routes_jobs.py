@@ -158,3 +158,24 @@ async def test_job_parts_of_another_connector_or_unknown_job_are_not_found(ui, a
     job_id = (await admin.connector.sync_job_post(id="other", job_type="full")).body["id"]
     assert (await ui.get(f"/connectors/conf-1/jobs/{job_id}/live")).status == 404
     assert (await ui.get("/connectors/conf-1/jobs/nope/live")).status == 404
+
+
+async def test_failed_documents_show_on_the_job_page_its_json_and_the_history(ui, admin):
+    await _configured(admin)
+    job_id = (
+        await admin.connector.sync_job_post(id="conf-1", job_type="full", trigger_method="on_demand")
+    ).body["id"]
+    await admin.connector.sync_job_claim(connector_sync_job_id=job_id, worker_hostname="worker-1")
+    await admin.connector.sync_job_update_stats(
+        connector_sync_job_id=job_id,
+        indexed_document_count=10,
+        deleted_document_count=0,
+        indexed_document_volume=1,
+        metadata={"failed_document_count": 1234},
+    )
+    data = json.loads((await ui.get(f"/api/connectors/conf-1/jobs/{job_id}")).body_text)
+    assert data["failed"] == "1,234"
+    page = await ui.get(f"/connectors/conf-1/jobs/{job_id}")
+    assert "Docs failed" in page.body_text and 'data-job="failed">1,234<' in page.body_text
+    history = await ui.get("/connectors/conf-1/jobs")
+    assert "Docs failed" in history.body_text and 'data-job="failed">1,234<' in history.body_text

@@ -111,6 +111,11 @@ class ConfluenceApi:
         ):
             yield item
 
+    async def storage_body(self, content_id: str) -> str | None:
+        """The storage-format body of one item (``/rest/api/content/{id}?expand=body.storage``)."""
+        item = await self.client.get_json(f"/rest/api/content/{content_id}", {"expand": "body.storage"})
+        return (((item or {}).get("body") or {}).get("storage") or {}).get("value")
+
     async def check_cql(self, cql: str) -> None:
         """Run ``cql`` with ``limit=1``; raises ``ConfluenceBadRequest`` with Confluence's message."""
         await self.client.get_json("/rest/api/content/search", {"cql": cql, "limit": 1})

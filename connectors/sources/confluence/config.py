@@ -19,6 +19,9 @@ CLOUD_API_TOKEN = "api_token"
 MAX_CONCURRENT_DOWNLOADS = 50
 DEFAULT_ATTACHMENT_MB = 10
 DEFAULT_EXTRACTION_TIMEOUT = 60
+#: characters of body text kept per document: Elasticsearch's default
+#: ``index.highlight.max_analyzed_offset``, so every indexed body can still be highlighted
+DEFAULT_BODY_CHARS = 1_000_000
 
 #: The content toggles, by setting name, with the form label.
 TOGGLES = {
@@ -166,6 +169,17 @@ def default_configuration() -> dict[str, dict[str, Any]]:
                 required=False,
                 validations=[{"type": "greater_than", "constraint": 0}],
                 tooltip="Bigger attachments are indexed without their content; the reason is recorded.",
+            ),
+            "max_body_chars": field(
+                "Maximum body text per document (characters)",
+                type="int",
+                default_value=DEFAULT_BODY_CHARS,
+                value=DEFAULT_BODY_CHARS,
+                required=False,
+                ui_restrictions=["advanced"],
+                validations=[{"type": "greater_than", "constraint": 0}],
+                tooltip="Text of a page, blog post, comment or attachment beyond this is not indexed; "
+                "the document records why (body_truncated_reason).",
             ),
             "index_inline_images": field(
                 "Index inline images",

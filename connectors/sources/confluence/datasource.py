@@ -1,5 +1,14 @@
 """``ConfluenceDataSource``: Confluence Cloud, Server and Data Center, composed of the client,
-the API streams, the scope (filters), the document mapping, storage-to-text and extraction."""
+the API streams, the scope (filters), the document mapping, storage-to-text and extraction.
+
+Body sizes: every body (page, blog post, comment, attachment text) is cut at ``max_body_chars``
+characters, and a document whose body was cut says so in ``body_truncated_reason``. The
+conversion stops at the cap (storage text is parsed piece by piece past 256 KiB; attachment text
+is cut in the extraction worker), and at most :data:`BIG_BODIES_AT_ONCE` big bodies (storage
+over 256 KiB, attachments over 1 MiB or of unknown size) are converted or downloaded at a time.
+A big storage body is not kept from the listing to its conversion (documents wait in the merge
+buffer and the sink's queue): its lazy conversion fetches it again, alone, when its turn comes.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +39,7 @@ from connectors.sources.confluence.merge import bounded_merge
 from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
 from connectors.sources.confluence.scope import Scope
 from connectors.sources.confluence.settings import Settings, read_settings
-from connectors.sources.confluence.storage_text import storage_to_text
+from connectors.sources.confluence.storage_text import STREAM_ABOVE, storage_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +55,9 @@ _KIND_TOGGLES = {"page": "index_pages", "blogpost": "index_blogposts", "folder":
 SPACES_AT_ONCE = 4
 #: documents listed ahead of the sink, across those spaces
 MERGE_BUFFER = 100
+#: big bodies (storage over STREAM_ABOVE characters, attachments over BIG_FILE_BYTES) in work at once
+BIG_BODIES_AT_ONCE = 2
+BIG_FILE_BYTES = 1024 * 1024
 
 
 def _advanced_rules(filtering) -> list | None:
@@ -78,6 +90,7 @@ class ConfluenceDataSource(BaseDataSource):
         self._extractor = extractor
         self._own_extractor = extractor is None
         self._client_options = dict(client_options or {})
+        self._big_bodies: asyncio.Semaphore | None = None
 
     @classmethod
     def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
@@ -314,20 +327,58 @@ class ConfluenceDataSource(BaseDataSource):
         storage = ((item.get("body") or {}).get("storage") or {}).get("value")
         if not storage:
             return doc, None
+        if len(storage) > STREAM_ABOVE:  # never held while the document waits: fetched again
+            return doc, functools.partial(
+                self._convert_big_body, doc["_id"], doc["_timestamp"], str(item["id"])
+            )
         return doc, functools.partial(self._convert_body, doc["_id"], doc["_timestamp"], storage)
+
+    async def _convert_big_body(self, doc_id, doc_timestamp, content_id, doit=True, timestamp=None, **_):
+        if not doit:
+            return None
+        async with self._big_body_slot():
+            try:
+                storage = await self.api.storage_body(content_id)
+            except ConfluenceError as exc:
+                raise SyncError(f"Could not read the body of {doc_id}: {self._explain(exc)}") from None
+            text = await self._to_text(storage, slot_held=True)
+        return self._with_body({"_id": doc_id, "_timestamp": doc_timestamp}, text)
 
     async def _convert_body(self, doc_id, doc_timestamp, storage, doit=True, timestamp=None, **_):
         if not doit:
             return None
-        return {"_id": doc_id, "_timestamp": doc_timestamp, "body": await self._to_text(storage)}
+        return self._with_body({"_id": doc_id, "_timestamp": doc_timestamp}, await self._to_text(storage))
 
-    async def _to_text(self, storage: str | None) -> str:
+    async def _to_text(self, storage: str | None, slot_held: bool = False) -> str:
+        """The body's text, at most ``max_body_chars + 1`` characters (more: it was cut)."""
         if not storage:
             return ""
-        convert = functools.partial(storage_to_text, storage, inline_images=self.settings.index_inline_images)
+        convert = functools.partial(
+            storage_to_text,
+            storage,
+            inline_images=self.settings.index_inline_images,
+            max_chars=self.settings.max_body_chars,
+        )
         if len(storage) < 2048:
             return convert()  # cheaper than a thread hop
-        return await asyncio.get_running_loop().run_in_executor(None, convert)
+        if len(storage) <= STREAM_ABOVE or slot_held:
+            return await asyncio.get_running_loop().run_in_executor(None, convert)
+        async with self._big_body_slot():
+            return await asyncio.get_running_loop().run_in_executor(None, convert)
+
+    def _big_body_slot(self) -> asyncio.Semaphore:
+        if self._big_bodies is None:
+            self._big_bodies = asyncio.Semaphore(BIG_BODIES_AT_ONCE)
+        return self._big_bodies
+
+    def _with_body(self, result: dict[str, Any], text: str) -> dict[str, Any]:
+        """``result`` with ``body`` = ``text`` cut at ``max_body_chars``, and why when it was cut."""
+        cap = self.settings.max_body_chars
+        if len(text) > cap:
+            text = text[:cap]
+            result["body_truncated_reason"] = f"body text cut at {cap:,} characters (max_body_chars)"
+        result["body"] = text
+        return result
 
     async def _child_pair(self, item: dict) -> tuple[dict, Any] | None:
         """The document (and lazy download, for attachments) of a comment or attachment."""
@@ -359,6 +410,13 @@ class ConfluenceDataSource(BaseDataSource):
         """The lazy download: ``download(doit, timestamp=None)`` as the sink calls it."""
         if not doit:
             return None
+        size = doc.get("size")
+        if size is None or size > BIG_FILE_BYTES:
+            async with self._big_body_slot():
+                return await self._read_attachment(doc_id, doc_timestamp, link, doc)
+        return await self._read_attachment(doc_id, doc_timestamp, link, doc)
+
+    async def _read_attachment(self, doc_id, doc_timestamp, link, doc) -> dict[str, Any]:
         result: dict[str, Any] = {"_id": doc_id, "_timestamp": doc_timestamp}
         try:
             data = await self.client.download(self.client.link_url(link), self.settings.max_attachment_bytes)
@@ -371,9 +429,11 @@ class ConfluenceDataSource(BaseDataSource):
                 f"Could not download attachment {doc.get('filename')!r} ({doc_id}): {self._explain(exc)}"
             ) from None
         try:
-            result["body"] = await self.extractor.extract(
-                data, doc.get("filename") or "", doc.get("media_type")
+            text = await self.extractor.extract(
+                data, doc.get("filename") or "", doc.get("media_type"), self.settings.max_body_chars
             )
+            del data
+            self._with_body(result, text)
         except UnsupportedFileType as exc:
             result["body"] = ""
             result["content_skipped_reason"] = str(exc)

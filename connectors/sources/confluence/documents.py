@@ -47,6 +47,7 @@ MAPPING_PROPERTIES: dict[str, Any] = {
     "media_type": {"type": "keyword"},
     "size": {"type": "long"},
     "content_skipped_reason": {"type": "keyword"},
+    "body_truncated_reason": {"type": "keyword"},
     "space_type": {"type": "keyword"},
 }
 

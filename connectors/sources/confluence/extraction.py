@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 # The pure functions live in a light module so that worker processes import only them.
 from connectors.file_text import (
-    MAX_TEXT_CHARS,
     UnsupportedFileType,
     decode_text,
     extract_text,
@@ -23,7 +22,6 @@ from connectors.file_text import (
 from connectors.sources.confluence.worker_pool import DEFAULT_TIMEOUT, ProcessRunner
 
 __all__ = [
-    "MAX_TEXT_CHARS",
     "TextExtractor",
     "UnsupportedFileType",
     "decode_text",
@@ -34,7 +32,7 @@ __all__ = [
 
 class TextExtractor:
     """Runs :func:`extract_text` (or ``function``, a picklable module-level function with the
-    same signature) in worker processes; see :class:`~.worker_pool.ProcessRunner` for the pool
+    same signature, ``max_chars`` included) in worker processes; see :class:`~.worker_pool.ProcessRunner` for the pool
     size, the bound on jobs in flight, the per-file ``timeout`` and crash handling.
 
     A file that crashes its worker raises :class:`~.worker_pool.WorkerCrashed`, one over the
@@ -48,7 +46,7 @@ class TextExtractor:
         workers: int | None = None,
         max_jobs: int | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
-        function: Callable[[bytes, str, str | None], str] = extract_text_in_worker,
+        function: Callable[..., str] = extract_text_in_worker,
     ):
         self._runner = ProcessRunner(workers=workers, max_jobs=max_jobs, timeout=timeout)
         self._function = function
@@ -57,8 +55,14 @@ class TextExtractor:
     def runner(self) -> ProcessRunner:
         return self._runner
 
-    async def extract(self, data: bytes, filename: str, media_type: str | None) -> str:
-        return await self._runner.run(self._function, data, filename, media_type)
+    async def extract(
+        self, data: bytes, filename: str, media_type: str | None, max_chars: int | None = None
+    ) -> str:
+        """The file's text; with ``max_chars``, cut in the worker at ``max_chars + 1`` characters
+        (more than ``max_chars``: the text was cut), so a huge text never crosses back whole."""
+        if max_chars is None:
+            return await self._runner.run(self._function, data, filename, media_type)
+        return await self._runner.run(self._function, data, filename, media_type, max_chars)
 
     def close(self) -> None:
         self._runner.close()

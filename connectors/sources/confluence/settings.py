@@ -17,6 +17,7 @@ from connectors.sources.confluence.config import (
     DC_BASIC,
     DC_PAT,
     DEFAULT_ATTACHMENT_MB,
+    DEFAULT_BODY_CHARS,
     DEFAULT_EXTRACTION_TIMEOUT,
     FLAVOURS,
     MAX_CONCURRENT_DOWNLOADS,
@@ -52,6 +53,7 @@ class Settings:
     retry_count: int
     concurrency: int
     extraction_timeout: float = float(DEFAULT_EXTRACTION_TIMEOUT)
+    max_body_chars: int = DEFAULT_BODY_CHARS
     problems: tuple[str, ...] = dc_field(default=())
 
     @property
@@ -250,6 +252,14 @@ def read_settings(config) -> Settings:
             f"'Time limit per attachment file (seconds)' must be a positive number, got {extraction_timeout!r}."
         )
         extraction_timeout = DEFAULT_EXTRACTION_TIMEOUT
+    max_body_chars = get("max_body_chars", DEFAULT_BODY_CHARS)
+    if max_body_chars in (None, ""):
+        max_body_chars = DEFAULT_BODY_CHARS
+    if isinstance(max_body_chars, bool) or not isinstance(max_body_chars, int) or max_body_chars < 1:
+        problems.append(
+            f"'Maximum body text per document (characters)' must be a positive whole number, got {max_body_chars!r}."
+        )
+        max_body_chars = DEFAULT_BODY_CHARS
 
     ssl_ca = None
     if get("ssl_enabled", False):
@@ -285,5 +295,6 @@ def read_settings(config) -> Settings:
         retry_count=retry_count,
         concurrency=concurrency,
         extraction_timeout=float(extraction_timeout),
+        max_body_chars=max_body_chars,
         problems=tuple(problems),
     )

@@ -15,6 +15,12 @@ its own, so the text is the same:
   instructions are dropped; entities and character references are resolved.
 
 Text nodes are plain ``str`` in ``children``.
+
+:class:`Builder` can also be fed a body piece by piece (:func:`next_cut` cuts it just before a
+``<``, so the parser reports exactly the same elements and text as for one ``feed``) while its
+reader takes the finished children off the tree: the open elements are ``open`` (root first),
+``created`` counts the nodes made so far and ``opened_at`` holds that count when each open
+element was opened — how much tree an element that is still open holds.
 """
 
 from __future__ import annotations
@@ -90,43 +96,65 @@ class Element:
         return separator.join(self.strings())
 
 
-class _Builder(HTMLParser):
+class Builder(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.root = Element("[document]", {}, None)
-        self._open: list[Element] = [self.root]
+        self.open: list[Element] = [self.root]
+        self.opened_at: list[int] = [0]
+        self.created = 0
 
     def _element(self, tag: str, attrs: list[tuple[str, str | None]]) -> Element:
-        parent = self._open[-1]
+        parent = self.open[-1]
         element = Element(tag, {k: "" if v is None else v for k, v in attrs}, parent)
         parent.children.append(element)
+        self.created += 1
         return element
 
     def handle_starttag(self, tag, attrs):
         element = self._element(tag, attrs)
         if tag not in VOID_ELEMENTS:
-            self._open.append(element)
+            self.open.append(element)
+            self.opened_at.append(self.created)
 
     def handle_startendtag(self, tag, attrs):
         self._element(tag, attrs)
 
     def handle_endtag(self, tag):
-        for depth in range(len(self._open) - 1, 0, -1):
-            if self._open[depth].name == tag:
-                del self._open[depth:]
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth].name == tag:
+                del self.open[depth:]
+                del self.opened_at[depth:]
                 return
 
     def handle_data(self, data):
-        self._open[-1].children.append(data)
+        self.open[-1].children.append(data)
+        self.created += 1
 
     def unknown_decl(self, data):
         if data.upper().startswith("CDATA["):
-            self._open[-1].children.append(data[len("CDATA[") :])
+            self.open[-1].children.append(data[len("CDATA[") :])
+            self.created += 1
+
+
+def next_cut(storage: str, start: int, size: int, split_text: bool) -> int:
+    """Where the piece of ``storage`` that starts at ``start`` ends: just before the first ``<``
+    at least ``size`` characters on, so text is never split where one ``feed`` would not split
+    it (``html.parser`` hands over a run of text when it meets the next ``<`` and waits for the
+    rest of an unfinished tag or reference). With ``split_text`` (the caller does not mind a run
+    of text arriving as several strings) a piece is never much longer than ``size``."""
+    size = max(1, size)
+    end = len(storage)
+    if split_text:
+        cut = storage.find("<", start + size, start + 2 * size)
+        return cut if cut >= 0 else min(end, start + size)
+    cut = storage.find("<", start + size)
+    return cut if cut >= 0 else end
 
 
 def parse(storage: str) -> Element:
     """The root element (``[document]``) of ``storage``."""
-    builder = _Builder()
+    builder = Builder()
     builder.feed(storage)
     builder.close()
     return builder.root

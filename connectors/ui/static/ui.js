@@ -283,7 +283,7 @@
   window.addEventListener("pageshow", () => { leaving = false; });
 
   function showJob(el, job) {
-    ["indexed", "deleted", "volume", "duration", "total"].forEach((k) => {
+    ["indexed", "deleted", "failed", "volume", "duration", "total"].forEach((k) => {
       $$(`[data-job="${k}"]`, el).forEach((node) => { node.textContent = job[k]; });
     });
     $$('[data-job="status"]', el).forEach((node) => node.replaceChildren(badge(job.status_label, job.status_tone)));
