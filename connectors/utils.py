@@ -1,4 +1,5 @@
-"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding."""
+"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding, and
+:func:`quoted` (the one way an error message quotes user input: capped)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,25 @@ def backoff_delay(attempt: int, base: float, *, cap: float = 60.0, jitter: float
         return 0.0
     delay = min(cap, base * (2 ** max(attempt, 0)))
     return delay * (1 - jitter * rng.random())
+
+
+# -- quoting user input -------------------------------------------------------------------------
+#: Characters of user input an error message quotes at most (the rest is elided, its size named).
+QUOTE_LIMIT = 200
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the full size named.
+
+    A 2 MB query quoted by a validation error would otherwise be copied whole into the connector
+    document (and every log line that repeats the error).
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return repr(text) if isinstance(value, str) else text
+    head = text[: max(limit, 1)]
+    shown = repr(head) if isinstance(value, str) else head
+    return f"{shown}… ({len(text):,} characters)"
 
 
 # -- time ---------------------------------------------------------------------------------------
