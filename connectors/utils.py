@@ -32,6 +32,11 @@ def backoff_delay(attempt: int, base: float, *, cap: float = 60.0, jitter: float
 QUOTE_LIMIT = 200
 
 
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with the full length."""
+    return text if len(text) <= limit else f"{text[: max(limit, 1)]}… ({len(text):,} characters)"
+
+
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)`` for an error message, cut to ``limit`` characters with the full size named.
 
@@ -42,8 +47,7 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     if len(text) <= limit:
         return repr(text) if isinstance(value, str) else text
     head = text[: max(limit, 1)]
-    shown = repr(head) if isinstance(value, str) else head
-    return f"{shown}… ({len(text):,} characters)"
+    return f"{repr(head) if isinstance(value, str) else head}… ({len(text):,} characters)"
 
 
 # -- time ---------------------------------------------------------------------------------------
