@@ -21,13 +21,12 @@ import math
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import fastjsonschema
 
 from connectors.config_schema import SCHEMA
 from connectors.errors import ConfigurationError
-from connectors.utils import quoted
+from connectors.utils import http_url_fault, quoted
 
 _validate = fastjsonschema.compile(SCHEMA)
 
@@ -113,26 +112,25 @@ def _non_finite_paths(node: Any, path: tuple = ()) -> list[list]:
 # -- values the schema cannot check ---------------------------------------------------------------
 def url_problem(text: str) -> str | None:
     """Why ``text`` is not an absolute http(s) URL of a server, or ``None`` if it is one."""
+    fault = http_url_fault(text)
+    if fault is None:
+        return None
+    kind, detail = fault
     shown = quoted(text)
-    try:
-        parts = urlsplit(text.strip())
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0-65535
-    except ValueError as exc:
-        return f"must be an absolute http:// or https:// URL, got {shown} ({exc})"
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        guess = f"http://{text.strip()}"
-        hint = f" (did you mean {guess}?)" if "://" not in text and url_problem(guess) is None else ""
-        return f"must be an absolute URL starting with http:// or https://, got {shown}{hint}"
-    if parts.username is not None or parts.password is not None:
+    if kind == "parse":
+        return f"must be an absolute http:// or https:// URL, got {shown} ({detail})"
+    if kind == "credentials":  # the URL itself is not quoted: it holds a secret
         return (
             "must not contain a user name or password: use elasticsearch.api_key or "
             "elasticsearch.username and elasticsearch.password"
-        )  # the URL itself is not quoted: it holds a secret
-    if not parts.hostname or any(ch.isspace() for ch in parts.hostname):
+        )
+    if kind == "scheme":
+        guess = f"http://{text.strip()}"
+        hint = f" (did you mean {guess}?)" if "://" not in text and http_url_fault(guess) is None else ""
+        return f"must be an absolute URL starting with http:// or https://, got {shown}{hint}"
+    if kind == "host":
         return f"must name a host, got {shown}"
-    if parts.query or parts.fragment:
-        return f"must not have a query or fragment, got {shown}"
-    return None
+    return f"must not have a query or fragment, got {shown}"
 
 
 def path_problem(value: str) -> str | None:

@@ -10,6 +10,7 @@ import random
 from collections import deque
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 MIB = 1024 * 1024
 
@@ -48,6 +49,31 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
         return repr(text) if isinstance(value, str) else text
     head = text[: max(limit, 1)]
     return f"{repr(head) if isinstance(value, str) else head}… ({len(text):,} characters)"
+
+
+# -- URLs ---------------------------------------------------------------------------------------
+def http_url_fault(url: str) -> tuple[str, str] | None:
+    """What makes ``url`` unusable as the absolute http(s) URL of a server, or ``None``.
+
+    ``(kind, detail)``, kind one of ``parse`` (detail: the parser's reason, e.g. a bad port or
+    IPv6 literal), ``credentials`` (a user name or password inside the URL: callers must not echo
+    it), ``scheme`` (not http/https, or no ``//host``), ``host`` (no host, or whitespace or
+    control characters in it), ``query`` (a query or fragment). Callers word the message.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0-65535
+    except ValueError as exc:
+        return "parse", str(exc)
+    if parts.username is not None or parts.password is not None:
+        return "credentials", ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return "scheme", parts.scheme
+    if not parts.hostname or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url.strip()):
+        return "host", ""
+    if parts.query or parts.fragment:
+        return "query", ""
+    return None
 
 
 # -- time ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from connectors.sources.confluence.config import (
     MAX_CONCURRENT_DOWNLOADS,
     TOGGLES,
 )
-from connectors.utils import quoted
+from connectors.utils import http_url_fault, quoted
 
 #: Characters a text field holds at most: a longer value is a paste error, and it would end up
 #: in a request line or header that Confluence's web server refuses (8 KB is a common limit).
@@ -150,21 +150,20 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` is not a usable 'Confluence URL', or ``None``."""
     if len(url) > MAX_CHARS["confluence_url"]:
         return f"'Confluence URL' is {len(url):,} characters long; at most {MAX_CHARS['confluence_url']:,} are allowed."
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0-65535
-    except ValueError as exc:
-        return f"'Confluence URL' {shown_url(url)} is not a valid URL ({exc})."
-    if parts.username is not None or parts.password is not None:
+    fault = http_url_fault(url)
+    if fault is None:
+        return None
+    kind, detail = fault
+    if kind == "parse":
+        return f"'Confluence URL' {shown_url(url)} is not a valid URL ({detail})."
+    if kind == "credentials":
         return (
             "'Confluence URL' must not contain a user name or password: enter them in the "
             "credential fields of the chosen authentication."
         )
-    if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(url) or " " in url:
-        return f"'Confluence URL' {shown_url(url)} is not a valid http(s) URL (expected e.g. https://example.atlassian.net)."
-    if parts.query or parts.fragment:
+    if kind == "query":
         return f"'Confluence URL' {shown_url(url)} must not contain a query or fragment."
-    return None
+    return f"'Confluence URL' {shown_url(url)} is not a valid http(s) URL (expected e.g. https://example.atlassian.net)."
 
 
 def _date(text: str, label: str, *, upper: bool, problems: list[str]) -> dt.datetime | None:
