@@ -219,7 +219,9 @@ def _describe_es_error(exc: Exception) -> str | None:
     if isinstance(exc, ApiError):
         return f"Elasticsearch refused the request: {exc.message} (HTTP {exc.meta.status})"
     if isinstance(exc, TransportError):
-        return f"cannot reach Elasticsearch: {exc.message}"
+        from connectors.es.client import tls_failure
+
+        return f"cannot reach Elasticsearch: {tls_failure(exc) or exc.message}"
     return None
 
 

@@ -11,8 +11,11 @@ Environment overrides (one scheme): a variable ``CONNECTORS_<PATH>`` sets the ke
 where ``<PATH>`` is the key path upper-cased with dots as underscores
 (``CONNECTORS_ELASTICSEARCH_HOST``, ``CONNECTORS_ELASTICSEARCH_BULK_CHUNK_SIZE``,
 ``CONNECTORS_SERVICE_LOG_LEVEL``). Only the leaf keys of the schema can be set this way; the value
-is read as YAML (``10`` is a number, ``true`` a boolean, ``[a, b]`` a list). Variables come from
+is read as YAML (``10`` is a number, ``true`` a boolean, ``[a, b]`` a list; text that is not valid
+YAML, such as ``[a``, is kept as text and then checked like any value). Variables come from
 the process environment and from a ``.env`` file next to the config file (the process wins).
+Validation runs after the overrides, and a problem with a value set by a variable names it:
+``elasticsearch.host (from CONNECTORS_ELASTICSEARCH_HOST): must be an absolute URL ...``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "SCHEMA",
     "apply_env_overrides",
     "config_problems",
+    "env_origins",
     "env_var_for",
     "leaf_paths",
     "load_config",
@@ -78,7 +82,7 @@ def load_config(
     variables.update(os.environ if env is None else env)
     overridden = apply_env_overrides(raw, variables)
     config = with_defaults(overridden)
-    validate_config(config)
+    validate_config(config, origins=env_origins(variables))
     return config
 
 
@@ -104,6 +108,25 @@ _ENV_PATHS = {ENV_PREFIX + "_".join(p).upper(): p for p in leaf_paths()}
 def env_var_for(path: str) -> str:
     """``elasticsearch.bulk.chunk_size`` → ``CONNECTORS_ELASTICSEARCH_BULK_CHUNK_SIZE``."""
     return ENV_PREFIX + path.replace(".", "_").upper()
+
+
+def env_origins(variables: Mapping[str, str]) -> dict[str, str]:
+    """Dotted key path → the ``CONNECTORS_*`` variable of ``variables`` that sets it."""
+    origins = {}
+    for name, path in _ENV_PATHS.items():
+        if name in variables:
+            origins[".".join(path)] = (
+                name if _yaml_or_none(variables[name]) else f"{name}, not valid YAML: read as text"
+            )
+    return origins
+
+
+def _yaml_or_none(text: str) -> bool:
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return True
 
 
 def apply_env_overrides(raw: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, Any]:

@@ -3,6 +3,10 @@
 :data:`DEFAULTS` holds the documented default of every key; :data:`SCHEMA` is what a loaded
 configuration must satisfy (``connectors.config_validation`` reports each violation by key path);
 :func:`leaf_paths` lists the keys an environment variable can set.
+
+Rules: every numeric key has a lower bound in :data:`SCHEMA` and an upper bound in :data:`MAXIMA`
+(``docs/CONFIG.md``, "Ranges"); a number must also be finite (YAML reads ``.nan``, ``.inf`` and
+``1.0e+400`` as floats), which ``config_validation`` checks for every key.
 """
 
 from __future__ import annotations
@@ -147,6 +151,63 @@ SCHEMA: dict[str, Any] = _obj(
 )
 
 
+#: The largest accepted value of each numeric key (seconds, counts, MiB, bytes). Far above any
+#: useful setting, so that only a typo (an extra digit, ``1e400`` read as infinity) is refused.
+MAXIMA: dict[str, float] = {
+    "elasticsearch.request_timeout": 3600,
+    "elasticsearch.max_retries": 100,
+    "elasticsearch.retry_interval": 3600,
+    "elasticsearch.bulk.chunk_size": 100_000,
+    "elasticsearch.bulk.chunk_max_mem_mb": 100,  # Elasticsearch's default http.max_content_length
+    "elasticsearch.bulk.queue_max_size": 1_000_000,
+    "elasticsearch.bulk.queue_max_mem_mb": 4096,
+    "elasticsearch.bulk.max_concurrency": 64,
+    "elasticsearch.bulk.concurrent_downloads": 256,
+    "elasticsearch.bulk.max_retries": 100,
+    "elasticsearch.bulk.retry_interval": 3600,
+    "elasticsearch.bulk.error_budget": 1_000_000_000,
+    "service.idling": 3600,
+    "service.heartbeat": 86_400,
+    "service.source_check_interval": 86_400,
+    "service.progress_interval": 86_400,
+    "service.job_idle_threshold": 86_400,
+    "service.max_concurrent_content_syncs": 64,
+    "service.max_concurrent_access_control_syncs": 64,
+    "service.max_file_download_size": 10 * 1024**3,
+    "service.job_cleanup_interval": 86_400,
+    "ui.port": 65535,
+    "ui.session_idle_seconds": 30 * 86_400,
+    "ui.max_sessions": 1_000_000,
+    "ui.page_size": 1000,
+    "ui.sign_in_max_failures": 10_000,
+    "ui.sign_in_max_failures_per_address": 1_000_000,
+    "ui.sign_in_window_seconds": 86_400,
+}
+
+
+def _with_maxima(schema: dict, maxima: dict[str, float]) -> dict:
+    """``schema`` with each key of ``maxima`` given its ``maximum`` (keys are dotted paths)."""
+    for dotted, maximum in maxima.items():
+        *parents, leaf = dotted.split(".")
+        node = schema
+        for key in parents:
+            node = node["properties"][key]
+        node["properties"][leaf] = {**node["properties"][leaf], "maximum": maximum}  # specs are shared
+    return schema
+
+
+def numeric_paths(schema: dict = SCHEMA, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Dotted paths of every leaf key whose value is a number (``integer`` or ``number``)."""
+    out = []
+    for key, sub in schema.get("properties", {}).items():
+        kinds = sub.get("type") if isinstance(sub.get("type"), list) else [sub.get("type")]
+        if sub.get("type") == "object" and "properties" in sub:
+            out.extend(numeric_paths(sub, prefix + (key,)))
+        elif "integer" in kinds or "number" in kinds:
+            out.append(".".join(prefix + (key,)))
+    return out
+
+
 def leaf_paths(schema: dict = SCHEMA, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every key path of the schema that an environment variable can set."""
     paths = []
@@ -156,3 +217,6 @@ def leaf_paths(schema: dict = SCHEMA, prefix: tuple[str, ...] = ()) -> list[tupl
         else:
             paths.append(prefix + (key,))
     return paths
+
+
+_with_maxima(SCHEMA, MAXIMA)

@@ -3,17 +3,30 @@
 fastjsonschema stops at the first error, so :func:`config_problems` patches each problem out of
 a working copy and validates again; the messages read like
 ``elasticsearch.bulk.chunk_size: must be an integer, got 'abc'``.
+
+Rules checked beyond the schema (each problem names the key path, and the environment variable
+when the value came from one, e.g. ``(from CONNECTORS_ELASTICSEARCH_HOST)``):
+
+* every number is finite (``.nan``, ``.inf``, ``1.0e+400`` are refused wherever they appear);
+* ``elasticsearch.host`` (each item of a list too) is an absolute ``http://`` or ``https://`` URL
+  with a host, a valid port, no user name or password, no query and no fragment;
+* a path (``elasticsearch.ca_certs``) names a readable file;
+* quoted values are capped (:func:`connectors.utils.quoted`).
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import fastjsonschema
 
 from connectors.config_schema import SCHEMA
 from connectors.errors import ConfigurationError
+from connectors.utils import http_url_fault, quoted
 
 _validate = fastjsonschema.compile(SCHEMA)
 
@@ -37,25 +50,33 @@ def describe_kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value) if isinstance(value, str | int | float) else type(value).__name__
+    return quoted(value) if isinstance(value, str | int | float) else type(value).__name__
 
 
-def validate_config(config: Any) -> None:
-    """Raise ``ConfigurationError`` with one line per problem (key path first)."""
-    problems = config_problems(config)
+def validate_config(config: Any, *, origins: Mapping[str, str] | None = None) -> None:
+    """Raise ``ConfigurationError`` with one line per problem (key path first).
+
+    ``origins`` maps a dotted key path to the environment variable that set it (see
+    :func:`config_problems`).
+    """
+    problems = config_problems(config, origins=origins)
     if problems:
         raise ConfigurationError(problems, title=f"Invalid configuration ({len(problems)} problems):")
 
 
-def config_problems(config: Any, *, limit: int = 100) -> list[str]:
-    """Every schema problem of ``config``, found by validating repeatedly with fastjsonschema.
+def config_problems(config: Any, *, limit: int = 100, origins: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of ``config``: non-finite numbers, the schema (fastjsonschema), then values.
 
     fastjsonschema stops at the first error, so each found problem is patched out of a working
     copy (unknown keys removed, bad values replaced by a valid placeholder) and validation runs
-    again, until the copy is valid or ``limit`` problems have been found.
+    again, until the copy is valid or ``limit`` problems have been found. A problem whose key path
+    is in ``origins`` (dotted path → variable name) says which environment variable set it.
     """
     work = copy.deepcopy(config)
     problems: list[str] = []
+    for path in _non_finite_paths(work):
+        problems.append(f"{_dotted(path)}: must be a finite number, got {_node_at(work, path)}")
+        _node_at(work, path[:-1])[path[-1]] = _placeholder(_schema_at(path) or {"type": "number"})
     while len(problems) < limit:
         try:
             _validate(work)
@@ -65,6 +86,88 @@ def config_problems(config: Any, *, limit: int = 100) -> list[str]:
             message, work = _describe_and_patch(work, path, exc)
             problems.append(message)
     problems.extend(_semantic_problems(config) if len(problems) == 0 else [])
+    problems.extend(_value_problems(config))
+    return [_with_origin(message, origins or {}) for message in problems]
+
+
+def _with_origin(message: str, origins: Mapping[str, str]) -> str:
+    where = message.split(": ", 1)[0]
+    for path, variable in origins.items():
+        if where == path or where.startswith((path + ".", path + "[")):
+            key, _, rest = message.partition(": ")
+            return f"{key} (from {variable}): {rest}"
+    return message
+
+
+def _non_finite_paths(node: Any, path: tuple = ()) -> list[list]:
+    if isinstance(node, float) and not math.isfinite(node):
+        return [list(path)]
+    if isinstance(node, dict):
+        return [p for key, value in node.items() for p in _non_finite_paths(value, path + (key,))]
+    if isinstance(node, list):
+        return [p for index, value in enumerate(node) for p in _non_finite_paths(value, path + (index,))]
+    return []
+
+
+# -- values the schema cannot check ---------------------------------------------------------------
+def url_problem(text: str) -> str | None:
+    """Why ``text`` is not an absolute http(s) URL of a server, or ``None`` if it is one."""
+    fault = http_url_fault(text)
+    if fault is None:
+        return None
+    kind, detail = fault
+    shown = quoted(text)
+    if kind == "parse":
+        return f"must be an absolute http:// or https:// URL, got {shown} ({detail})"
+    if kind == "credentials":  # the URL itself is not quoted: it holds a secret
+        return (
+            "must not contain a user name or password: use elasticsearch.api_key or "
+            "elasticsearch.username and elasticsearch.password"
+        )
+    if kind == "scheme":
+        guess = f"http://{text.strip()}"
+        hint = f" (did you mean {guess}?)" if "://" not in text and http_url_fault(guess) is None else ""
+        return f"must be an absolute URL starting with http:// or https://, got {shown}{hint}"
+    if kind == "host":
+        return f"must name a host, got {shown}"
+    return f"must not have a query or fragment, got {shown}"
+
+
+def path_problem(value: str) -> str | None:
+    """Why ``value`` is not the path of a readable file, or ``None``."""
+    if not os.path.exists(value):
+        return f"file {quoted(value)} does not exist (working directory {os.getcwd()})"
+    if not os.path.isfile(value):
+        return f"{quoted(value)} is not a file"
+    if not os.access(value, os.R_OK):
+        return f"file {quoted(value)} is not readable by this user"
+    return None
+
+
+#: Keys whose value is the path of a file the service reads.
+PATH_KEYS = ("elasticsearch.ca_certs",)
+
+
+def _value_problems(config: Any) -> list[str]:
+    """Host URLs and file paths (values of another type are left to the schema)."""
+    problems = []
+    es = config.get("elasticsearch") if isinstance(config, dict) else None
+    host = es.get("host") if isinstance(es, dict) else None
+    hosts = host if isinstance(host, list) else [host]
+    for index, item in enumerate(hosts):
+        if isinstance(item, str) and item.strip():
+            problem = url_problem(item)
+            where = f"elasticsearch.host[{index}]" if isinstance(host, list) else "elasticsearch.host"
+            if problem:
+                problems.append(f"{where}: {problem}")
+    for dotted in PATH_KEYS:
+        node: Any = config
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            problem = path_problem(node)
+            if problem:
+                problems.append(f"{dotted}: {problem}")
     return problems
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from connectors.errors import ConfigurationError
 from connectors.logger import remember_secrets
+from connectors.utils import clipped, quoted
 
 FIELD_TYPES = ("str", "int", "bool", "list")
 DISPLAYS = ("textbox", "textarea", "numeric", "toggle", "dropdown")
@@ -198,7 +199,7 @@ def coerce(value: Any, field_type: str, label: str = "value") -> Any:
         if is_empty(value):
             return None
         if isinstance(value, bool):
-            raise CoercionError(f"'{label}' must be an integer, got {value!r}.")
+            raise CoercionError(f"'{label}' must be an integer, got {quoted(value)}.")
         if isinstance(value, int):
             return value
         if isinstance(value, float) and value.is_integer():
@@ -214,7 +215,7 @@ def coerce(value: Any, field_type: str, label: str = "value") -> Any:
                     as_float = None
                 if as_float is not None and as_float.is_integer():
                     return int(as_float)
-        raise CoercionError(f"'{label}' must be an integer, got {value!r}.")
+        raise CoercionError(f"'{label}' must be an integer, got {quoted(value)}.")
     if field_type == "bool":
         if is_empty(value):
             return None
@@ -224,7 +225,7 @@ def coerce(value: Any, field_type: str, label: str = "value") -> Any:
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise CoercionError(f"'{label}' must be true or false, got {value!r}.")
+        raise CoercionError(f"'{label}' must be true or false, got {quoted(value)}.")
     # str (and unknown types: kept as text)
     if value is None:
         return ""
@@ -288,7 +289,9 @@ class Field:
             items = value if isinstance(value, list) else [value]
             for item in items:
                 if item not in allowed and str(item) not in [str(a) for a in allowed]:
-                    errors.append(f"'{self.label}' value '{item}' should be one of {_join(allowed)}.")
+                    errors.append(
+                        f"'{self.label}' value '{clipped(str(item))}' should be one of {_join(allowed)}."
+                    )
         return errors
 
 
@@ -296,39 +299,47 @@ def _join(items) -> str:
     return ", ".join(str(x) for x in items)
 
 
+def _some(items: list, shown: int = 5) -> str:
+    """The first few ``items`` quoted (capped), and how many more there are."""
+    text = ", ".join(quoted(item, 80) for item in items[:shown])
+    return text + (f" and {len(items) - shown:,} more" if len(items) > shown else "")
+
+
 def _check(label: str, value: Any, kind: str | None, constraint: Any) -> str | None:
     if kind in ("less_than", "greater_than"):
         if not isinstance(value, int | float) or isinstance(value, bool):
-            return f"Cannot {kind} validate '{label}' because its value '{value}' is not a number."
+            return (
+                f"Cannot {kind} validate '{label}' because its value '{clipped(str(value))}' is not a number."
+            )
         if kind == "less_than" and not value < constraint:
-            return f"'{label}' value '{value}' should be less than {constraint}."
+            return f"'{label}' value '{clipped(str(value))}' should be less than {constraint}."
         if kind == "greater_than" and not value > constraint:
-            return f"'{label}' value '{value}' should be greater than {constraint}."
+            return f"'{label}' value '{clipped(str(value))}' should be greater than {constraint}."
         return None
     if kind == "list_type":
         if not isinstance(value, list):
-            return f"Cannot list_type validate '{label}' because its value '{value}' is not a list."
+            return f"Cannot list_type validate '{label}' because its value '{clipped(str(value))}' is not a list."
         bad = [item for item in value if not _is_type(item, constraint)]
         if bad:
-            return f"'{label}' list values {_join(repr(b) for b in bad)} should be of type {constraint}."
+            return f"'{label}' list values {_some(bad)} should be of type {constraint}."
         return None
     if kind == "included_in":
         items = value if isinstance(value, list) else [value]
         bad = [item for item in items if item not in constraint]
         if bad:
-            return f"'{label}' value {_join(repr(b) for b in bad)} should be one of {_join(constraint)}."
+            return f"'{label}' value {_some(bad)} should be one of {_join(constraint)}."
         return None
     if kind == "regex":
         items = value if isinstance(value, list) else [value]
         if any(not isinstance(item, str) for item in items):
-            return f"Cannot regex validate '{label}' because '{value}' is not a string."
+            return f"Cannot regex validate '{label}' because '{clipped(str(value))}' is not a string."
         try:
             pattern = re.compile(constraint)
         except re.error as exc:
             return f"'{label}' has an invalid regex validation {constraint!r}: {exc}."
         bad = [item for item in items if not pattern.fullmatch(item)]
         if bad:
-            return f"'{label}' value {_join(repr(b) for b in bad)} failed regex check {constraint}."
+            return f"'{label}' value {_some(bad)} failed regex check {constraint}."
         return None
     return f"'{label}' has an unknown validation type {kind!r}."
 

@@ -1,4 +1,5 @@
-"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding."""
+"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding, and
+:func:`quoted` (the one way an error message quotes user input: capped)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import random
 from collections import deque
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 MIB = 1024 * 1024
 
@@ -24,6 +26,54 @@ def backoff_delay(attempt: int, base: float, *, cap: float = 60.0, jitter: float
         return 0.0
     delay = min(cap, base * (2 ** max(attempt, 0)))
     return delay * (1 - jitter * rng.random())
+
+
+# -- quoting user input -------------------------------------------------------------------------
+#: Characters of user input an error message quotes at most (the rest is elided, its size named).
+QUOTE_LIMIT = 200
+
+
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with the full length."""
+    return text if len(text) <= limit else f"{text[: max(limit, 1)]}… ({len(text):,} characters)"
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the full size named.
+
+    A 2 MB query quoted by a validation error would otherwise be copied whole into the connector
+    document (and every log line that repeats the error).
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return repr(text) if isinstance(value, str) else text
+    head = text[: max(limit, 1)]
+    return f"{repr(head) if isinstance(value, str) else head}… ({len(text):,} characters)"
+
+
+# -- URLs ---------------------------------------------------------------------------------------
+def http_url_fault(url: str) -> tuple[str, str] | None:
+    """What makes ``url`` unusable as the absolute http(s) URL of a server, or ``None``.
+
+    ``(kind, detail)``, kind one of ``parse`` (detail: the parser's reason, e.g. a bad port or
+    IPv6 literal), ``credentials`` (a user name or password inside the URL: callers must not echo
+    it), ``scheme`` (not http/https, or no ``//host``), ``host`` (no host, or whitespace or
+    control characters in it), ``query`` (a query or fragment). Callers word the message.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0-65535
+    except ValueError as exc:
+        return "parse", str(exc)
+    if parts.username is not None or parts.password is not None:
+        return "credentials", ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return "scheme", parts.scheme
+    if not parts.hostname or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url.strip()):
+        return "host", ""
+    if parts.query or parts.fragment:
+        return "query", ""
+    return None
 
 
 # -- time ---------------------------------------------------------------------------------------

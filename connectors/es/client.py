@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, AuthenticationException, AuthorizationException
+from elasticsearch import SSLError as TlsError  # elastic_transport.TlsError
 
+from connectors.config_validation import path_problem, url_problem
 from connectors.errors import ConfigurationError, ElasticsearchUnavailable
 from connectors.utils import backoff_delay
 
@@ -30,6 +32,13 @@ def client_options(section: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``AsyncElasticsearch`` from a (defaulted) ``elasticsearch`` section."""
     host = section.get("host") or "http://localhost:9200"
     hosts = list(host) if isinstance(host, list | tuple) else [host]
+    problems = [
+        f"elasticsearch.host: {problem}" for h in hosts if (problem := url_problem(str(h))) is not None
+    ]
+    if section.get("ca_certs") and (problem := path_problem(str(section["ca_certs"]))) is not None:
+        problems.append(f"elasticsearch.ca_certs: {problem}")
+    if problems:  # load_config reports these first; this guards a section built by other code
+        raise ConfigurationError(problems)
     options: dict[str, Any] = {
         "hosts": [str(h).rstrip("/") for h in hosts],
         "request_timeout": float(section.get("request_timeout", 120)),
@@ -55,6 +64,27 @@ def client_options(section: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
+def tls_failure(exc: BaseException, has_ca: bool | None = None) -> str | None:
+    """The actionable message for a certificate that did not verify, or ``None`` for other errors.
+
+    Retrying cannot fix a certificate: callers fail at once with this text. ``has_ca``: whether
+    ``elasticsearch.ca_certs`` is set (``None``: not known).
+    """
+    text = f"{getattr(exc, 'message', '')} {exc!r}"  # str(TlsError) is only "TLS error"
+    if "CERTIFICATE_VERIFY_FAILED" not in text and "certificate verify failed" not in text:
+        return None
+    reason = "certificate verify failed"
+    if "certificate verify failed: " in text:  # "...: self-signed certificate (_ssl.c:1006)"
+        detail = text.split("certificate verify failed: ", 1)[1].split(" (_ssl")[0].split("'")[0]
+        reason += f" ({detail.strip()})"
+    hints = {
+        False: "add the CA with elasticsearch.ca_certs",
+        True: "the CA in elasticsearch.ca_certs is not the one that signed the server's certificate",
+        None: "set elasticsearch.ca_certs to the CA that signed the server's certificate",
+    }
+    return f"{reason}: {hints[has_ca]}"
+
+
 def create_client(section: Mapping[str, Any], **overrides: Any) -> AsyncElasticsearch:
     """The async client for ``config["elasticsearch"]`` (``overrides`` win, e.g. for tests)."""
     options = client_options(section)
@@ -74,7 +104,8 @@ async def wait_for_es(
 
     Retries with exponential backoff (``retry_interval`` base, capped at 10 s) until ``timeout``
     seconds have passed, then raises :class:`ElasticsearchUnavailable` naming the last error.
-    Wrong credentials fail at once (retrying cannot fix them).
+    Wrong credentials and a certificate that does not verify fail at once (retrying cannot fix
+    them; the TLS message says to add the CA with ``elasticsearch.ca_certs``).
     """
     deadline = time.monotonic() + timeout
     attempt = 0
@@ -86,6 +117,13 @@ async def wait_for_es(
             raise ElasticsearchUnavailable(
                 f"Elasticsearch refused the credentials ({exc.meta.status})"
             ) from None
+        except TlsError as exc:  # a certificate that does not verify will not start to
+            nodes = client.transport.node_pool.all()
+            message = tls_failure(exc, any(node.config.ca_certs for node in nodes))
+            if message is not None:
+                hosts = ", ".join(str(node.base_url) for node in nodes)
+                raise ElasticsearchUnavailable(f"Elasticsearch at {hosts}: {message}") from None
+            last_error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # connection refused, timeouts, 5xx: keep trying until the deadline
             last_error = f"{type(exc).__name__}: {exc}"
         remaining = deadline - time.monotonic()

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from connectors.utils import quoted
+
 DEFAULT_RULE_ID = "DEFAULT"
 _MISSING = object()
 _TRUE = {"true", "t", "yes", "y", "on", "1"}
@@ -42,7 +44,7 @@ class Policy(StrEnum):
         try:
             return cls(str(text).casefold())
         except ValueError:
-            raise ValueError(f"unknown policy {text!r} (expected include or exclude)") from None
+            raise ValueError(f"unknown policy {quoted(text)} (expected include or exclude)") from None
 
 
 class Rule(StrEnum):
@@ -62,7 +64,7 @@ class Rule(StrEnum):
             return cls(name)
         except ValueError:
             allowed = ", ".join(r.value for r in cls)
-            raise ValueError(f"unknown rule {text!r} (expected one of {allowed})") from None
+            raise ValueError(f"unknown rule {quoted(text)} (expected one of {allowed})") from None
 
 
 def to_number(value: Any) -> float | None:
@@ -136,7 +138,7 @@ class BasicRule:
             try:
                 compiled = re.compile(str(value))
             except re.error as exc:
-                raise ValueError(f"invalid regex {value!r}: {exc}") from None
+                raise ValueError(f"invalid regex {quoted(value)}: {exc}") from None
         order = raw.get("order", 0)
         return cls(
             id=str(raw.get("id")),

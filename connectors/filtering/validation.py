@@ -7,6 +7,11 @@ protocol's ``{"state": "valid" | "invalid", "errors": [{"ids": [...], "messages"
 
 An advanced-rules validator is any object with ``async validate(advanced_rules) ->
 SyncRuleValidationResult``; :class:`JsonSchemaValidator` is a ready one built from a JSON schema.
+
+Bounds (the result is written into the connector document): a message quotes user input only
+through :func:`connectors.utils.quoted` / :func:`~connectors.utils.clipped`; every message is cut
+to :data:`MAX_MESSAGE_CHARS` and every id to :data:`MAX_ID_CHARS` whatever a validator wrote;
+at most :data:`MAX_ERRORS` errors are kept, the last saying how many more were found.
 """
 
 from __future__ import annotations
@@ -19,8 +24,17 @@ import fastjsonschema
 
 from connectors.filtering.basic_rules import DEFAULT_RULE_ID, Policy, Rule, to_datetime, to_number
 from connectors.filtering.filter import Filter
+from connectors.utils import clipped, quoted
 
 ADVANCED_RULES_ID = "advanced_snippet"
+#: Characters of one error message at most.
+MAX_MESSAGE_CHARS = 1000
+#: Characters of one rule id in an error at most (ids come from the user too).
+MAX_ID_CHARS = 200
+#: Errors kept in one validation result at most.
+MAX_ERRORS = 20
+#: Characters of a basic rule's value at most (a regex is compiled on the event loop).
+MAX_VALUE_CHARS = 1000
 
 
 @dataclass
@@ -53,6 +67,7 @@ class FilterValidationError:
 @dataclass
 class FilteringValidationResult:
     errors: list[FilterValidationError] = field(default_factory=list)
+    omitted: int = 0  # errors found beyond MAX_ERRORS
 
     @property
     def state(self) -> str:
@@ -65,11 +80,22 @@ class FilteringValidationResult:
     def add(self, result: SyncRuleValidationResult | None, *, other_ids: list[str] | None = None) -> None:
         if result is None or result.is_valid:
             return
+        if len(self.errors) >= MAX_ERRORS:
+            self.omitted += 1
+            return
         ids = [result.rule_id] + [i for i in other_ids or [] if i != result.rule_id]
-        self.errors.append(FilterValidationError(ids=ids, messages=[result.validation_message]))
+        ids = [clipped(str(i), MAX_ID_CHARS) for i in ids]
+        message = clipped(str(result.validation_message), MAX_MESSAGE_CHARS)
+        self.errors.append(FilterValidationError(ids=ids, messages=[message]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "errors": [{"ids": e.ids, "messages": e.messages} for e in self.errors]}
+        errors = [{"ids": e.ids, "messages": e.messages} for e in self.errors]
+        if self.omitted:
+            errors[-1] = {
+                **errors[-1],
+                "messages": errors[-1]["messages"] + [f"{self.omitted:,} more problems are not shown."],
+            }
+        return {"state": self.state, "errors": errors}
 
 
 class AdvancedRulesValidator(Protocol):
@@ -80,7 +106,7 @@ class AdvancedRulesValidator(Protocol):
 def _name(rule: dict) -> str:
     order = rule.get("order")
     position = f" {int(order) + 1}" if isinstance(order, int | float) and not isinstance(order, bool) else ""
-    return f"Basic rule{position} (id: '{rule.get('id')}')"
+    return f"Basic rule{position} (id: '{clipped(str(rule.get('id')), 80)}')"
 
 
 _BASIC_RULE_SCHEMA = {
@@ -90,7 +116,7 @@ _BASIC_RULE_SCHEMA = {
         "policy": {"type": "string", "enum": [p.value for p in Policy]},
         "field": {"type": "string", "minLength": 1},
         "rule": {"type": "string", "enum": [r.value for r in Rule]},
-        "value": {"type": ["string", "number", "boolean"], "minLength": 1},
+        "value": {"type": ["string", "number", "boolean"], "minLength": 1, "maxLength": MAX_VALUE_CHARS},
         "order": {"type": "number"},
     },
     "required": ["id", "policy", "field", "rule", "value", "order"],
@@ -106,13 +132,13 @@ class BasicRuleSchemaValidator:
         rule_id = str(rule.get("id")) if isinstance(rule, dict) and rule.get("id") else "unknown"
         if not isinstance(rule, dict):
             return SyncRuleValidationResult.invalid(
-                f"A basic rule must be an object, got {rule!r}.", "unknown"
+                f"A basic rule must be an object, got {quoted(rule)}.", "unknown"
             )
         try:
             _check_basic_rule(rule)
         except fastjsonschema.JsonSchemaValueException as exc:
             where = exc.name.replace("data.", "", 1) if exc.name != "data" else "rule"
-            reason = exc.message.replace(exc.name, where)
+            reason = clipped(exc.message.replace(exc.name, where))
             return SyncRuleValidationResult.invalid(f"{_name(rule)}: {reason}.", rule_id)
         return SyncRuleValidationResult.valid(rule_id)
 
@@ -130,18 +156,19 @@ class BasicRuleValueValidator:
                 re.compile(str(value))
             except re.error as exc:
                 return SyncRuleValidationResult.invalid(
-                    f"{_name(rule)}: value {value!r} is not a valid regular expression ({exc}).", rule_id
+                    f"{_name(rule)}: value {quoted(value)} is not a valid regular expression ({exc}).",
+                    rule_id,
                 )
             if str(value) in MATCH_ALL_REGEXES:
                 return SyncRuleValidationResult.invalid(
-                    f"{_name(rule)}: the match-all regex {value!r} is not allowed (the default rule already "
+                    f"{_name(rule)}: the match-all regex {quoted(value)} is not allowed (the default rule already "
                     "includes everything).",
                     rule_id,
                 )
         if kind in (Rule.GREATER_THAN.value, Rule.LESS_THAN.value):
             if to_number(value) is None and to_datetime(value) is None:
                 return SyncRuleValidationResult.invalid(
-                    f"{_name(rule)}: value {value!r} must be a number or an ISO-8601 date for rule '{kind}'.",
+                    f"{_name(rule)}: value {quoted(value)} must be a number or an ISO-8601 date for rule '{kind}'.",
                     rule_id,
                 )
         return SyncRuleValidationResult.valid(rule_id)
@@ -160,7 +187,7 @@ class BasicRulesSetValidator:
             if rule_id in seen_ids:
                 result.add(
                     SyncRuleValidationResult.invalid(
-                        f"Rule id '{rule_id}' is used by more than one rule.", rule_id
+                        f"Rule id '{clipped(rule_id, 80)}' is used by more than one rule.", rule_id
                     )
                 )
                 continue
@@ -195,7 +222,7 @@ class JsonSchemaValidator:
             path = [int(p) if str(p).isdigit() else p for p in (exc.path or [])[1:]]
             where = self.name + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
             reason = exc.message.split(" must ", 1)
-            detail = f"must {reason[1]}" if len(reason) == 2 else exc.message
+            detail = clipped(f"must {reason[1]}" if len(reason) == 2 else exc.message)
             index = path[0] if path and isinstance(path[0], int) else None
             return SyncRuleValidationResult.invalid(f"{where}: {detail}", rule_index=index)
         return SyncRuleValidationResult.valid()

@@ -131,3 +131,135 @@ def test_extraction_time_limit_default_and_bad_values():
         assert any(
             "'Time limit per attachment file (seconds)' must be a positive number" in p for p in s.problems
         ), bad
+
+
+# -- odd values name their field, never a raw error (issue 11, defect 6) --------------------------
+GOOD = {**CLOUD, "confluence_url": "https://acme.atlassian.net"}
+ODD_VALUES = [
+    "", " ", "x" * 100_000, "-1", -1, 0, 10**30, 1e308, float("nan"), "nan", "ünïcødé", "日本", "\x00",
+    "a\r\nX-Injected: 1", "a,,b, ,c", [" ", ""], ["a", " "], [1, None], None, True, {"a": 1},
+    "https://u:pw@h/x?y#z", "http://[::1", "http://h:99999", "0001-01-01", "9999-12-31",
+    "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1" * 40, "12, -5", "2024-02-30", "*, ENG",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", list(default_configuration()))
+def test_every_field_with_odd_values_gives_named_problems_only(key):
+    from connectors.errors import ConfigurationError
+
+    label = default_configuration()[key]["label"]
+    for value in ODD_VALUES:
+        values = {**GOOD, key: value}
+        config = DataSourceConfiguration(
+            {k: {**default_configuration()[k], "value": v} for k, v in values.items()}
+        )
+        config.set_defaults(default_configuration())
+        try:
+            s = read_settings(config)
+        except ConfigurationError as exc:  # a value the form cannot read as its type
+            problems = exc.messages
+        else:
+            problems = list(s.problems)
+        for problem in problems:
+            assert len(problem) < 500, (key, value, problem[:200])
+            assert key != "confluence_url" or "pw@" not in problem, problem  # the URL's password
+        if problems and key not in ("data_source", "cloud_auth_method") and not isinstance(value, bool):
+            assert any(label in p or key in p or "nothing would be synced" in p for p in problems), (
+                key,
+                value,
+                problems,
+            )
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (
+            {"created_after": "0001-01-01", "created_before": "9999-12-31"},
+            [
+                "'Created after' '0001-01-01' is outside the supported range 1900-01-01 to 9998-12-31; leave it "
+                "empty for no bound.",
+                "'Created before' '9999-12-31' is outside the supported range 1900-01-01 to 9998-12-31; leave it "
+                "empty for no bound.",
+            ],
+        ),
+        (
+            {"modified_after": "0001-01-01T00:00:00+01:00", "modified_before": "9999-12-31T23:59:59-01:00"},
+            [
+                "'Modified after' '0001-01-01T00:00:00+01:00' is outside the supported range 1900-01-01 to "
+                "9998-12-31; leave it empty for no bound.",
+                "'Modified before' '9999-12-31T23:59:59-01:00' is outside the supported range 1900-01-01 to "
+                "9998-12-31; leave it empty for no bound.",
+            ],
+        ),
+        (
+            {"confluence_url": "https://user:pw@acme.atlassian.net"},
+            [
+                "'Confluence URL' must not contain a user name or password: enter them in the credential fields "
+                "of the chosen authentication."
+            ],
+        ),
+        ({"confluence_url": "http://[::1"}, ["'Confluence URL' 'http://[::1' is not a valid URL (Invalid IPv6 URL)."]),
+        (
+            {"confluence_url": "https://wiki:99999"},
+            ["'Confluence URL' 'https://wiki:99999' is not a valid URL (Port out of range 0-65535)."],
+        ),
+        (
+            {"api_token": "t" * 5000},
+            ["'Confluence Cloud API token' is 5,000 characters long; at most 1,024 are allowed."],
+        ),
+        (
+            {"api_token": "s3cret\nX-Injected: 1"},
+            ["'Confluence Cloud API token' must not contain line breaks or other control characters."],
+        ),
+        ({"include_page_ids": "9" * 20}, [f"'Page IDs to include': '{'9' * 20}' is too large for a Confluence ID."]),
+        ({"retry_count": 99}, ["'Retries per request' must be between 0 and 10, got 99."]),
+        ({"max_attachment_size_mb": -5}, ["'Maximum attachment size (MB)' must be 1 or more, got -5."]),
+        (
+            {"max_num_of_spaces": 0},
+            ["'Maximum number of spaces' must be 1 or more (empty: no limit), got 0."],
+        ),
+    ],
+)  # fmt: skip
+def test_values_that_used_to_fail_deep_down_are_named_problems(values, expected):
+    assert list(settings(**{**GOOD, **values}).problems) == expected
+
+
+def test_a_long_value_is_quoted_capped():
+    s = settings(**GOOD, include_page_ids="x" * 100_000)
+    assert s.problems == (
+        "'Page IDs to include': '" + "x" * 200 + "'… (100,000 characters) is not a numeric Confluence ID.",
+    )
+
+
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"created_after": "0001-01-01", "created_before": "9999-12-31"}, "'Created after'"),
+        ({"modified_after": "0001-01-01", "modified_before": "9999-12-31"}, "'Modified after'"),
+        (
+            {"confluence_url": "URL-WITH-CREDENTIALS"},
+            "'Confluence URL' must not contain a user name or password",
+        ),
+    ],
+)
+async def test_validate_config_and_a_sync_start_name_the_field(values, field):
+    from connectors.errors import ConfigurationError
+
+    from . import site
+    from .fake import FakeConfluence
+    from .test_datasource import collect, make_source
+
+    async with FakeConfluence() as fake:
+        site.install(fake, cloud=True)
+        if values.get("confluence_url") == "URL-WITH-CREDENTIALS":
+            values = {"confluence_url": fake.origin.replace("http://", "http://user:pw@")}
+        for stage in ("validate_config", "sync"):
+            source = make_source(fake, **values)
+            try:
+                with pytest.raises(ConfigurationError) as info:
+                    await (source.validate_config() if stage == "validate_config" else collect(source))
+            finally:
+                await source.close()
+            assert field in str(info.value) and "pw@" not in str(info.value), (stage, str(info.value))
+        assert fake.calls == []  # refused before any request

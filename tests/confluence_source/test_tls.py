@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 
 import pytest
 
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConfigurationError, SourceUnreachable
 from connectors.sources.confluence.datasource import ConfluenceDataSource
+from tests.plugins.tls import loopback_certificate, make_certificate, needs_openssl
 
 from .fake import FakeConfluence
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test CA")
-
-
-def make_certificate(folder, name: str, *extra: str):
-    key, cert = folder / f"{name}-key.pem", folder / f"{name}.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}", *extra],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return key, cert
+pytestmark = needs_openssl
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 (its own CA)."""
-    return make_certificate(
-        tmp_path_factory.mktemp("tls"), "127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"
-    )
+    return loopback_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")

@@ -114,6 +114,36 @@ def test_bad_config_one_line_per_problem_exit_2(tmp_path, capsys, text, expected
     assert all(line.startswith(str(path)) for line in lines), lines
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("service: {idling: .nan}", "service.idling: must be a finite number, got nan"),
+        ("service: {idling: 1.0e+400}", "service.idling: must be a finite number, got inf"),
+        ("elasticsearch: {host: 'ftp://x'}", "elasticsearch.host: must be an absolute URL starting with http://"),
+        ("elasticsearch: {host: 'localhost:9200'}", "(did you mean http://localhost:9200?)"),
+        ("elasticsearch: {host: 'ht!tp://::::'}", "elasticsearch.host: must be an absolute URL"),
+        ("elasticsearch: {ca_certs: /nonexistent.pem}", "elasticsearch.ca_certs: file '/nonexistent.pem' does not exist"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["validate-config", "run"])
+def test_values_that_used_to_fail_later_are_refused_by_key(tmp_path, capsys, text, expected, command):
+    path = write(tmp_path, text)
+    assert main([command, "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"{path}: {err.splitlines()[0].split(': ', 1)[1]}"]  # one line
+    assert expected in err and "Traceback" not in err
+
+
+def test_a_bad_host_from_the_environment_names_the_variable(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CONNECTORS_ELASTICSEARCH_HOST", "[a")
+    path = write(tmp_path, "")
+    assert main(["validate-config", "-c", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"{path}: elasticsearch.host (from CONNECTORS_ELASTICSEARCH_HOST, not valid YAML: read as text): "
+        "must be an absolute URL starting with http:// or https://, got '[a'"
+    )
+
+
 def test_two_problems_give_two_lines(tmp_path, capsys):
     path = write(
         tmp_path,

@@ -5,6 +5,7 @@ import pytest
 
 from connectors.config import (
     DEFAULTS,
+    SCHEMA,
     env_var_for,
     leaf_paths,
     load_config,
@@ -173,7 +174,8 @@ def test_environment_overrides(tmp_path):
 
 def test_bad_environment_value_is_reported_by_key_path(tmp_path):
     assert problems(tmp_path, "", env={"CONNECTORS_ELASTICSEARCH_BULK_CHUNK_SIZE": "lots"}) == [
-        "elasticsearch.bulk.chunk_size: must be an integer, got 'lots'"
+        "elasticsearch.bulk.chunk_size (from CONNECTORS_ELASTICSEARCH_BULK_CHUNK_SIZE): must be an integer, "
+        "got 'lots'"
     ]
 
 
@@ -225,3 +227,119 @@ def test_ui_sign_in_throttling_keys_default_and_validation(tmp_path):
         "ui.sign_in_max_failures_per_address: must be at least 0, got -1",
         "ui.sign_in_window_seconds: must be at least 1, got 0",
     ]
+
+
+# -- values that passed the schema and failed later (issue 11, defect 5) -------------------------
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("service: {idling: .nan}", "service.idling: must be a finite number, got nan"),
+        ("service: {idling: 1.0e+400}", "service.idling: must be a finite number, got inf"),
+        ("service: {heartbeat: .inf}", "service.heartbeat: must be a finite number, got inf"),
+        (
+            "service: {job_idle_threshold: .nan}",
+            "service.job_idle_threshold: must be a finite number, got nan",
+        ),
+        ("elasticsearch: {request_timeout: -.inf}", "elasticsearch.request_timeout: must be a finite number"),
+        (
+            "elasticsearch: {bulk: {chunk_size: .inf}}",
+            "elasticsearch.bulk.chunk_size: must be a finite number",
+        ),
+        ("service: {idling: 360000}", "service.idling: must be at most 3600, got 360000"),
+        (
+            "elasticsearch: {bulk: {max_concurrency: 100000}}",
+            "elasticsearch.bulk.max_concurrency: must be at most 64",
+        ),
+    ],
+)
+def test_numbers_must_be_finite_and_in_range(tmp_path, text, expected):
+    messages = problems(tmp_path, text)
+    assert len(messages) == 1 and messages[0].startswith(expected), messages
+
+
+def test_every_numeric_key_has_a_finite_upper_bound():
+    from connectors.config_schema import MAXIMA, numeric_paths
+
+    assert sorted(numeric_paths()) == sorted(MAXIMA)
+    for dotted in numeric_paths():
+        node = SCHEMA
+        for key in dotted.split("."):
+            node = node["properties"][key]
+        assert 0 < node["maximum"] < float("inf"), dotted
+        default = DEFAULTS
+        for key in dotted.split("."):
+            default = default[key]
+        assert default is None or default <= node["maximum"], dotted
+    doc = (REPO / "docs" / "CONFIG.md").read_text()
+    for dotted, maximum in MAXIMA.items():  # the ranges table
+        rows = [line for line in doc.splitlines() if line.startswith(f"| `{dotted}` |")]
+        assert any(row.endswith(f" | {maximum} |") for row in rows), dotted
+
+
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        ("ftp://x", "elasticsearch.host: must be an absolute URL starting with http:// or https://, got 'ftp://x'"),
+        ("localhost:9200", "got 'localhost:9200' (did you mean http://localhost:9200?)"),
+        ("ht!tp://::::", "must be an absolute URL starting with http:// or https://, got 'ht!tp://::::'"),
+        ("http://", "elasticsearch.host: must be an absolute URL"),
+        ("http://:9200", "elasticsearch.host: must name a host"),
+        ("http://es:99999", "elasticsearch.host: must be an absolute http:// or https:// URL, got 'http://es:99999' "
+         "(Port out of range 0-65535)"),
+        ("http://es:92a0", "elasticsearch.host: must be an absolute http:// or https:// URL"),
+        ("http://[::1", "elasticsearch.host: must be an absolute http:// or https:// URL"),
+        ("https://es:9200/?pretty", "elasticsearch.host: must not have a query or fragment"),
+    ],
+)  # fmt: skip
+def test_host_must_be_an_http_url_with_a_host(tmp_path, host, expected):
+    messages = problems(tmp_path, f"elasticsearch: {{host: '{host}'}}")
+    assert len(messages) == 1 and messages[0].startswith("elasticsearch.host: "), messages
+    assert expected in messages[0], messages
+
+
+def test_host_list_items_are_checked_by_index_and_credentials_are_not_echoed(tmp_path):
+    messages = problems(
+        tmp_path, "elasticsearch: {host: ['https://a:9200', 'http://elastic:s3cret@b:9200', 'b:9200']}"
+    )
+    assert messages[0].startswith("elasticsearch.host[1]: must not contain a user name or password")
+    assert messages[1].startswith("elasticsearch.host[2]: must be an absolute URL")
+    assert len(messages) == 2 and "s3cret" not in " ".join(messages)
+    ok = load_config(
+        write(tmp_path, "elasticsearch: {host: ['https://a:9200', 'http://[::1]:9200/es']}"), env={}
+    )
+    assert ok["elasticsearch"]["host"][1] == "http://[::1]:9200/es"
+
+
+def test_host_from_the_environment_is_checked_after_the_override_and_names_the_variable(tmp_path):
+    assert problems(tmp_path, "", env={"CONNECTORS_ELASTICSEARCH_HOST": "[a"}) == [
+        "elasticsearch.host (from CONNECTORS_ELASTICSEARCH_HOST, not valid YAML: read as text): must be an "
+        "absolute URL starting with http:// or https://, got '[a'"
+    ]
+    assert problems(tmp_path, "", env={"CONNECTORS_ELASTICSEARCH_HOST": "[http://a:9200, ftp://b]"}) == [
+        "elasticsearch.host[1] (from CONNECTORS_ELASTICSEARCH_HOST): must be an absolute URL starting with "
+        "http:// or https://, got 'ftp://b'"
+    ]
+    assert problems(tmp_path, "", env={"CONNECTORS_SERVICE_IDLING": ".nan"}) == [
+        "service.idling (from CONNECTORS_SERVICE_IDLING): must be a finite number, got nan"
+    ]
+
+
+def test_ca_certs_must_be_a_readable_file(tmp_path):
+    missing = tmp_path / "nonexistent.pem"
+    assert problems(tmp_path, f"elasticsearch: {{host: 'https://es:9200', ca_certs: '{missing}'}}") == [
+        f"elasticsearch.ca_certs: file '{missing}' does not exist (working directory {Path.cwd()})"
+    ]
+    assert problems(tmp_path, f"elasticsearch: {{ca_certs: '{tmp_path}'}}") == [
+        f"elasticsearch.ca_certs: '{tmp_path}' is not a file"
+    ]
+    pem = tmp_path / "ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n")
+    config = load_config(
+        write(tmp_path, f"elasticsearch: {{host: 'https://es:9200', ca_certs: '{pem}'}}"), env={}
+    )
+    assert config["elasticsearch"]["ca_certs"] == str(pem)
+
+
+def test_a_quoted_value_is_capped(tmp_path):
+    messages = problems(tmp_path, f"service: {{log_level: '{'x' * 100_000}'}}")
+    assert len(messages[0]) < 400 and "(100,000 characters)" in messages[0]

@@ -1,4 +1,7 @@
+import asyncio
 import socket
+import ssl
+import sys
 
 import pytest
 from aiohttp import web
@@ -7,6 +10,7 @@ from connectors.errors import ConfigurationError, ElasticsearchUnavailable
 from connectors.es.client import client_options, create_client, wait_for_es
 from connectors.es.mappings import DEFAULT_MAPPINGS, content_mappings, ensure_content_index
 from tests.framework_core.fake_es import FakeEs
+from tests.plugins.tls import loopback_certificate, make_certificate, needs_openssl
 
 
 def test_client_options_api_key_wins_and_hosts_are_normalised():
@@ -16,13 +20,15 @@ def test_client_options_api_key_wins_and_hosts_are_normalised():
     assert options["retry_on_status"] == (429, 502, 503, 504)
 
 
-def test_client_options_basic_auth_tls_and_lists():
+def test_client_options_basic_auth_tls_and_lists(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
     options = client_options(
         {
             "host": ["https://a:9200", "https://b:9200"],
             "username": "elastic",
             "password": "pw",
-            "ca_certs": "/ca.pem",
+            "ca_certs": str(ca),
             "verify_certs": True,
             "request_timeout": 5,
             "max_retries": 2,
@@ -31,7 +37,7 @@ def test_client_options_basic_auth_tls_and_lists():
     )
     assert options["hosts"] == ["https://a:9200", "https://b:9200"]
     assert options["basic_auth"] == ("elastic", "pw")
-    assert options["ca_certs"] == "/ca.pem" and options["verify_certs"] is True
+    assert options["ca_certs"] == str(ca) and options["verify_certs"] is True
     assert (
         options["request_timeout"] == 5.0
         and options["max_retries"] == 2
@@ -39,6 +45,16 @@ def test_client_options_basic_auth_tls_and_lists():
     )
     insecure = client_options({"host": "https://a:9200", "verify_certs": False})
     assert insecure["verify_certs"] is False and insecure["ssl_show_warn"] is False
+
+
+def test_client_options_refuse_a_bad_host_or_a_missing_ca_file_by_key():
+    with pytest.raises(ConfigurationError) as info:
+        client_options({"host": ["http://a:9200", "ftp://x"], "ca_certs": "/nonexistent.pem"})
+    assert info.value.messages == [
+        "elasticsearch.host: must be an absolute URL starting with http:// or https://, got 'ftp://x'",
+        "elasticsearch.ca_certs: file '/nonexistent.pem' does not exist "
+        f"(working directory {__import__('os').getcwd()})",
+    ]
 
 
 def test_username_without_password_is_a_configuration_error():
@@ -60,15 +76,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def serve(handler):
+async def serve(handler, ssl_context=None):
     app = web.Application()
     app.router.add_get("/", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
+    site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=ssl_context)
     await site.start()
-    return runner, f"http://127.0.0.1:{port}"
+    return runner, f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
 
 
 ES_HEADERS = {"X-Elastic-Product": "Elasticsearch"}
@@ -153,3 +169,96 @@ async def test_ensure_content_index_uses_acl_mappings_for_acl_indices():
     es = FakeEs()
     await ensure_content_index(es, ".search-acl-filter-search-wiki")
     assert "identity" in es.indices_created[".search-acl-filter-search-wiki"]["mappings"]["properties"]
+
+
+# -- TLS: a certificate that does not verify fails at once (issue 11, defect 5) -------------------
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("es-tls")
+    key, cert = loopback_certificate(folder)
+    _, other = make_certificate(folder, "other")
+    return key, cert, other
+
+
+@pytest.fixture
+async def https_es(certificates):
+    key, cert, _ = certificates
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    calls = []
+
+    async def info(request):
+        calls.append(1)
+        return web.json_response({"version": {"number": "9.0.0"}}, headers=ES_HEADERS)
+
+    runner, url = await serve(info, ssl_context=context)
+    yield url, calls
+    await runner.cleanup()
+
+
+class RecordingLogger:
+    def __init__(self):
+        self.lines = []
+
+    def warning(self, message):
+        self.lines.append(message)
+
+
+@needs_openssl
+@pytest.mark.parametrize("with_other_ca", [False, True])
+async def test_untrusted_certificate_fails_at_once_naming_ca_certs(https_es, certificates, with_other_ca):
+    url, calls = https_es
+    section = {"host": url, "max_retries": 0} | ({"ca_certs": str(certificates[2])} if with_other_ca else {})
+    client = create_client(section)
+    logger = RecordingLogger()
+    try:
+        with pytest.raises(ElasticsearchUnavailable) as failure:
+            await wait_for_es(client, 120, retry_interval=0.01, logger=logger)
+    finally:
+        await client.close()
+    message = str(failure.value)
+    assert message.startswith(
+        f"Elasticsearch at {url}: certificate verify failed (self-signed certificate): "
+    )
+    if with_other_ca:
+        assert message.endswith(
+            "the CA in elasticsearch.ca_certs is not the one that signed the server's certificate"
+        )
+    else:
+        assert message.endswith("add the CA with elasticsearch.ca_certs")
+    assert logger.lines == []  # no "not reachable yet; retrying": it failed on the first attempt
+    assert calls == []  # the handshake failed: no request reached the server
+
+
+@needs_openssl
+async def test_the_right_ca_is_trusted(https_es, certificates):
+    url, calls = https_es
+    client = create_client({"host": url, "max_retries": 0, "ca_certs": str(certificates[1])})
+    try:
+        assert (await wait_for_es(client, 30, retry_interval=0.05))["version"]["number"] == "9.0.0"
+    finally:
+        await client.close()
+    assert calls == [1]
+
+
+@needs_openssl
+async def test_connectors_run_exits_at_once_on_an_untrusted_certificate(https_es, tmp_path):
+    url, _ = https_es
+    path = tmp_path / "config.yml"
+    path.write_text(f"elasticsearch:\n  host: {url}\n  max_retries: 0\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "connectors", "run", "-c", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 60)  # a hang guard, not a timing target
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert "not reachable yet" not in text and "Traceback" not in text
+    assert (
+        "certificate verify failed (self-signed certificate): add the CA with elasticsearch.ca_certs" in text
+    )

@@ -86,3 +86,37 @@ async def test_memqueue_fail_wakes_blocked_producers():
 def test_memqueue_rejects_bad_bounds():
     with pytest.raises(ValueError):
         MemQueue(0, 10)
+
+
+def test_quoted_and_clipped_cap_user_input_and_name_its_size():
+    from connectors.utils import clipped, quoted
+
+    assert quoted("abc") == "'abc'" and quoted(5) == "5" and clipped("abc") == "abc"
+    long = quoted("x" * 2_000_000)
+    assert long == "'" + "x" * 200 + "'… (2,000,000 characters)"
+    assert clipped("y" * 50, 10) == "y" * 10 + "… (50 characters)"
+    assert len(quoted(list(range(100_000)))) < 260
+
+
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("https://es:9200", None),
+        ("http://[::1]:9200/prefix", None),
+        ("ftp://x", "scheme"),
+        ("localhost:9200", "scheme"),
+        ("ht!tp://::::", "scheme"),
+        ("http://[a", "parse"),
+        ("http://es:99999", "parse"),
+        ("http://u:pw@es", "credentials"),
+        ("http://:9200", "host"),
+        ("http://es\n:9200", "host"),
+        ("https://es/?q#f", "query"),
+    ],
+)
+def test_http_url_fault(url, kind):
+    from connectors.utils import http_url_fault
+
+    fault = http_url_fault(url)
+    assert (fault and fault[0]) == kind
+    assert "pw" not in str(fault)

@@ -1,9 +1,18 @@
 """The Confluence configuration read into typed :class:`Settings`, with the local checks (URL,
-credentials per flavour, contradictory filters); :mod:`.config` holds the form itself."""
+credentials per flavour, contradictory filters); :mod:`.config` holds the form itself.
+
+Rules: every problem is a message naming the field by its label, collected in
+``Settings.problems`` (never an exception from deeper down, such as ``OverflowError`` or
+aiohttp's ``ValueError``). Values are quoted capped (:func:`connectors.utils.quoted`) and secrets
+never (a URL is shown with its user info masked). Per-field bounds: text lengths in
+:data:`MAX_CHARS`, dates between :data:`EARLIEST` and :data:`LATEST`, content IDs as Confluence's
+64-bit integers, space keys of at most :data:`MAX_SPACE_KEY_CHARS` characters.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -23,6 +32,29 @@ from connectors.sources.confluence.config import (
     MAX_CONCURRENT_DOWNLOADS,
     TOGGLES,
 )
+from connectors.utils import http_url_fault, quoted
+
+#: Characters a text field holds at most: a longer value is a paste error, and it would end up
+#: in a request line or header that Confluence's web server refuses (8 KB is a common limit).
+MAX_CHARS = {
+    "confluence_url": 2048,
+    "username": 1024,
+    "password": 1024,
+    "data_center_username": 1024,
+    "data_center_password": 1024,
+    "data_center_token": 1024,
+    "account_email": 1024,
+    "api_token": 1024,
+}
+#: Space keys are at most 255 characters in Confluence.
+MAX_SPACE_KEY_CHARS = 255
+#: Content IDs are Confluence's 64-bit integers.
+MAX_CONTENT_ID = 2**63 - 1
+#: The dates a window may use: wide enough for any content, narrow enough that the day of
+#: margin around CQL date clauses never leaves Python's calendar (years 1 to 9999).
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -101,11 +133,62 @@ def _ids(values: list, label: str, problems: list[str]) -> tuple[str, ...]:
     out = []
     for value in values or []:
         text = str(value).strip()
-        if not text.isdigit():
-            problems.append(f"'{label}': {text!r} is not a numeric Confluence ID.")
+        if not text.isascii() or not text.isdigit():
+            problems.append(f"'{label}': {quoted(text)} is not a numeric Confluence ID.")
+            continue
+        if len(text) > 19 or int(text) > MAX_CONTENT_ID:
+            problems.append(f"'{label}': {quoted(text)} is too large for a Confluence ID.")
             continue
         out.append(str(int(text)))
     return tuple(dict.fromkeys(out))
+
+
+def shown_url(url: str) -> str:
+    """``url`` quoted for a message, its user info (a password) masked."""
+    return quoted(re.sub(r"(?<=//)[^/?#]*@", "***@", url))
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable 'Confluence URL', or ``None``."""
+    if len(url) > MAX_CHARS["confluence_url"]:
+        return f"'Confluence URL' is {len(url):,} characters long; at most {MAX_CHARS['confluence_url']:,} are allowed."
+    fault = http_url_fault(url)
+    if fault is None:
+        return None
+    kind, detail = fault
+    if kind == "parse":
+        return f"'Confluence URL' {shown_url(url)} is not a valid URL ({detail})."
+    if kind == "credentials":
+        return (
+            "'Confluence URL' must not contain a user name or password: enter them in the "
+            "credential fields of the chosen authentication."
+        )
+    if kind == "query":
+        return f"'Confluence URL' {shown_url(url)} must not contain a query or fragment."
+    return f"'Confluence URL' {shown_url(url)} is not a valid http(s) URL (expected e.g. https://example.atlassian.net)."
+
+
+def _date(text: str, label: str, *, upper: bool, problems: list[str]) -> dt.datetime | None:
+    """One date-window bound, or ``None`` (empty, or a problem recorded for ``label``)."""
+    if not text:
+        return None
+    if len(text) > 64:
+        problems.append(f"'{label}' {quoted(text, 40)} is not a date (YYYY-MM-DD) or ISO-8601 time.")
+        return None
+    try:
+        when = parse_when(text, end_of_day=upper)
+    except OverflowError:  # a valid time whose UTC equivalent leaves the calendar
+        when = None
+    except ValueError:
+        problems.append(f"'{label}' {quoted(text)} is not a date (YYYY-MM-DD) or ISO-8601 time.")
+        return None
+    if when is None or not EARLIEST <= when <= LATEST:
+        problems.append(
+            f"'{label}' {quoted(text)} is outside the supported range {EARLIEST:%Y-%m-%d} to "
+            f"{LATEST:%Y-%m-%d}; leave it empty for no bound."
+        )
+        return None
+    return when
 
 
 def read_settings(config) -> Settings:
@@ -126,18 +209,15 @@ def read_settings(config) -> Settings:
     problems: list[str] = []
     flavour = get("data_source", CLOUD)
     if flavour not in FLAVOURS:
-        problems.append(f"'Confluence data source' must be one of {', '.join(FLAVOURS)}, got {flavour!r}.")
+        problems.append(
+            f"'Confluence data source' must be one of {', '.join(FLAVOURS)}, got {quoted(flavour)}."
+        )
         flavour = CLOUD
     url = str(get("confluence_url", "")).strip()
-    parts = urlsplit(url)
-    if not url:
-        problems.append("'Confluence URL' cannot be empty.")
-    elif parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(
-            f"'Confluence URL' {url!r} is not a valid http(s) URL (expected e.g. https://example.atlassian.net)."
-        )
-    elif parts.query or parts.fragment:
-        problems.append(f"'Confluence URL' {url!r} must not contain a query or fragment.")
+    url_bad = url_problem(url) if url else "'Confluence URL' cannot be empty."
+    if url_bad:
+        problems.append(url_bad)
+    scheme = "" if url_bad else urlsplit(url).scheme
 
     if flavour == CLOUD:
         auth_mode = get("cloud_auth_method", CLOUD_API_TOKEN) or CLOUD_API_TOKEN
@@ -148,7 +228,7 @@ def read_settings(config) -> Settings:
         ]
         if auth_mode != CLOUD_API_TOKEN:
             problems.append(
-                f"'Cloud authentication' {auth_mode!r} is not supported yet; use {CLOUD_API_TOKEN!r}."
+                f"'Cloud authentication' {quoted(auth_mode)} is not supported yet; use {CLOUD_API_TOKEN!r}."
             )
     elif flavour == DATA_CENTER:
         auth_mode = get("data_center_auth_method", DC_BASIC) or DC_BASIC
@@ -166,10 +246,24 @@ def read_settings(config) -> Settings:
         user, secret = str(get("username", "")), str(get("password", ""))
         needed = [("username", "Confluence Server username"), ("password", "Confluence Server password")]
     for key, label in needed:
-        if not str(get(key, "")).strip():
+        text = str(get(key, "")).strip()
+        if not text:
             problems.append(f"'{label}' cannot be empty for {FLAVOURS[flavour]}.")
+        elif len(text) > MAX_CHARS[key]:
+            problems.append(
+                f"'{label}' is {len(text):,} characters long; at most {MAX_CHARS[key]:,} are allowed."
+            )
+        elif _CONTROL.search(text):  # never quoted: it may be a secret
+            problems.append(f"'{label}' must not contain line breaks or other control characters.")
 
     spaces = [str(s).strip() for s in get("spaces", []) or [] if str(s).strip()]
+    for key, label in (("spaces", "Confluence space keys"), ("exclude_spaces", "Space keys to exclude")):
+        for space in get(key, []) or []:
+            if len(str(space).strip()) > MAX_SPACE_KEY_CHARS or _CONTROL.search(str(space)):
+                problems.append(
+                    f"'{label}': {quoted(str(space).strip(), 40)} is not a space key (at most "
+                    f"{MAX_SPACE_KEY_CHARS} characters, no control characters)."
+                )
     all_spaces = not spaces or "*" in spaces
     if "*" in spaces and len(spaces) > 1:
         problems.append("'Confluence space keys': use either * or a list of keys, not both.")
@@ -203,14 +297,7 @@ def read_settings(config) -> Settings:
         ("modified_before", "Modified before"),
     ):
         text = str(get(key, "") or "").strip()
-        if not text:
-            dates[key] = None
-            continue
-        try:
-            dates[key] = parse_when(text, end_of_day=key.endswith("before"))
-        except ValueError:
-            problems.append(f"'{label}' {text!r} is not a date (YYYY-MM-DD) or ISO-8601 time.")
-            dates[key] = None
+        dates[key] = _date(text, label, upper=key.endswith("before"), problems=problems)
     for after, before, what in (
         ("created_after", "created_before", "Created"),
         ("modified_after", "modified_before", "Modified"),
@@ -229,15 +316,27 @@ def read_settings(config) -> Settings:
         problems.append("Every content type is switched off: nothing would be synced.")
 
     max_mb = get("max_attachment_size_mb", DEFAULT_ATTACHMENT_MB)
+    if max_mb is not None and (isinstance(max_mb, bool) or not isinstance(max_mb, int) or max_mb < 1):
+        problems.append(f"'Maximum attachment size (MB)' must be 1 or more, got {quoted(max_mb)}.")
+        max_mb = DEFAULT_ATTACHMENT_MB
+    limits = {}
+    for key, label in (
+        ("max_num_of_spaces", "Maximum number of spaces"),
+        ("max_num_of_docs_from_each_space", "Maximum number of documents from each space"),
+    ):
+        limits[key] = get(key)
+        if limits[key] is not None and (not isinstance(limits[key], int) or limits[key] < 1):
+            problems.append(f"'{label}' must be 1 or more (empty: no limit), got {quoted(limits[key])}.")
+            limits[key] = None
     concurrency = get("concurrent_downloads", MAX_CONCURRENT_DOWNLOADS)
     if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENT_DOWNLOADS:
         problems.append(
-            f"'Maximum concurrent requests' must be between 1 and {MAX_CONCURRENT_DOWNLOADS}, got {concurrency!r}."
+            f"'Maximum concurrent requests' must be between 1 and {MAX_CONCURRENT_DOWNLOADS}, got {quoted(concurrency)}."
         )
         concurrency = MAX_CONCURRENT_DOWNLOADS
     retry_count = get("retry_count", 3)
-    if not isinstance(retry_count, int) or retry_count < 0:
-        problems.append(f"'Retries per request' must be 0 or more, got {retry_count!r}.")
+    if not isinstance(retry_count, int) or not 0 <= retry_count <= 10:
+        problems.append(f"'Retries per request' must be between 0 and 10, got {quoted(retry_count)}.")
         retry_count = 3
 
     extraction_timeout = get("extraction_timeout_seconds", DEFAULT_EXTRACTION_TIMEOUT)
@@ -249,7 +348,7 @@ def read_settings(config) -> Settings:
         or extraction_timeout <= 0
     ):
         problems.append(
-            f"'Time limit per attachment file (seconds)' must be a positive number, got {extraction_timeout!r}."
+            f"'Time limit per attachment file (seconds)' must be a positive number, got {quoted(extraction_timeout)}."
         )
         extraction_timeout = DEFAULT_EXTRACTION_TIMEOUT
     max_body_chars = get("max_body_chars", DEFAULT_BODY_CHARS)
@@ -268,7 +367,7 @@ def read_settings(config) -> Settings:
             problems.append("'SSL certificate' cannot be empty when 'Enable SSL with a custom CA' is on.")
         elif "-----BEGIN CERTIFICATE-----" not in ssl_ca:
             problems.append("'SSL certificate' must be a PEM certificate (-----BEGIN CERTIFICATE----- ...).")
-        if url and parts.scheme == "http":
+        if scheme == "http":
             problems.append("'Enable SSL with a custom CA' is on but 'Confluence URL' uses http://.")
     return Settings(
         flavour=flavour,
@@ -286,8 +385,8 @@ def read_settings(config) -> Settings:
         created_before=dates["created_before"],
         modified_after=dates["modified_after"],
         modified_before=dates["modified_before"],
-        max_spaces=get("max_num_of_spaces"),
-        max_docs_per_space=get("max_num_of_docs_from_each_space"),
+        max_spaces=limits["max_num_of_spaces"],
+        max_docs_per_space=limits["max_num_of_docs_from_each_space"],
         toggles=toggles,
         max_attachment_bytes=int(max_mb or DEFAULT_ATTACHMENT_MB) * 1024 * 1024,
         index_inline_images=bool(get("index_inline_images", True)),
