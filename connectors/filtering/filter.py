@@ -6,9 +6,8 @@ import copy
 from typing import Any
 
 from connectors.errors import InvalidFilteringError
-from connectors.filtering.basic_rules import DEFAULT_RULE_ID, BasicRuleEngine, parse_rules
-
-DEFAULT_DOMAIN = "DEFAULT"
+from connectors.filtering.basic_rules import DEFAULT_RULE, DEFAULT_RULE_ID, BasicRuleEngine, parse_rules
+from connectors.protocol.constants import DEFAULT_DOMAIN
 
 
 class Filter:
@@ -60,9 +59,7 @@ class Filter:
     def to_dict(self) -> dict[str, Any]:
         rules = self.basic_rules or []
         if not any(r.get("id") == DEFAULT_RULE_ID for r in rules):
-            rules = rules + [
-                {"id": DEFAULT_RULE_ID, "policy": "include", "field": "_", "rule": "regex", "value": ".*"}
-            ]
+            rules = rules + [dict(DEFAULT_RULE)]
         return {"rules": copy.deepcopy(rules), "advanced_snippet": copy.deepcopy(self.advanced_snippet)}
 
 
