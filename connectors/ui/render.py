@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from connectors.protocol.timeutil import parse_iso
 from connectors.ui.connector_view import connector_state_of, is_configured, sync_options
 from connectors.ui.context import SESSION, TEMPLATES
 from connectors.ui.labels import (
@@ -27,13 +28,8 @@ from connectors.ui.sync_rules import POLICIES, RULES
 
 
 def parse_time(value: Any) -> dt.datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    """A stored time as an aware UTC datetime (the protocol's reading), ``None`` if absent or bad."""
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 def fmt_time(value: Any) -> str:
