@@ -28,22 +28,29 @@ def _enum(enum_cls, value, default=None):
         return default
 
 
-def active_rules_of(filtering: Any) -> dict:
-    """The ``{rules, advanced_snippet, ...}`` map to sync with, from any shape a document holds.
+def rules_of(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> dict:
+    """The ``{rules, advanced_snippet, ...}`` map out of any shape a document holds (``{}``: none).
 
-    Connector documents hold ``[{domain, active, draft}]``; job snapshots hold the active part
-    (as a list of per-domain entries or directly as a map).
+    Connector documents hold ``[{domain, active, draft}]`` (the ``domain`` entry, else the first,
+    and its active or draft side); job snapshots hold the active part, as a list of per-domain
+    entries or directly as a map.
     """
     if isinstance(filtering, list):
-        chosen = next((f for f in filtering if f.get("domain", DEFAULT_DOMAIN) == DEFAULT_DOMAIN), None)
-        if chosen is None and filtering:
-            chosen = filtering[0]
-        filtering = chosen or {}
+        chosen = next(
+            (f for f in filtering if isinstance(f, dict) and f.get("domain", DEFAULT_DOMAIN) == domain), None
+        )
+        filtering = chosen if chosen is not None else (filtering[0] if filtering else {})
     if not isinstance(filtering, dict):
         return {}
-    if isinstance(filtering.get("active"), dict):
-        return filtering["active"]
+    if "active" in filtering or "draft" in filtering:
+        side = filtering.get("draft" if draft else "active")
+        return side if isinstance(side, dict) else {}
     return filtering
+
+
+def active_rules_of(filtering: Any) -> dict:
+    """The active ``{rules, advanced_snippet, ...}`` of the DEFAULT domain (see :func:`rules_of`)."""
+    return rules_of(filtering)
 
 
 @dataclass
