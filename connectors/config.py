@@ -32,10 +32,9 @@ from dotenv import dotenv_values
 from connectors.config_schema import DEFAULTS, SCHEMA, leaf_paths
 from connectors.config_validation import config_problems, describe_kind, validate_config
 from connectors.errors import ConfigurationError
+from connectors.secrets import redact
 
 ENV_PREFIX = "CONNECTORS_"
-MASK = "********"
-SECRET_KEYS = ("password", "api_key", "token", "secret")
 
 __all__ = [
     "DEFAULTS",
@@ -170,13 +169,6 @@ def _merge(base: Any, over: Any) -> Any:
 
 # -- secrets ------------------------------------------------------------------------------------
 def redact_config(config: Any) -> Any:
-    """A copy of ``config`` with secrets (passwords, API keys, tokens) masked: safe to log."""
-    if isinstance(config, Mapping):
-        out = {}
-        for key, value in config.items():
-            secret = isinstance(key, str) and any(word in key.lower() for word in SECRET_KEYS)
-            out[key] = MASK if secret and value not in (None, "") else redact_config(value)
-        return out
-    if isinstance(config, list):
-        return [redact_config(item) for item in config]
-    return config
+    """A copy of ``config`` with secrets (passwords, API keys, tokens) masked: safe to log
+    (:func:`connectors.secrets.redact`, the one redaction)."""
+    return redact(config)

@@ -34,16 +34,29 @@ from typing import Any
 
 from connectors.errors import ConfigurationError
 from connectors.logger import remember_secrets
+from connectors.secrets import MASK
 from connectors.utils import clipped, quoted
 
 FIELD_TYPES = ("str", "int", "bool", "list")
 DISPLAYS = ("textbox", "textarea", "numeric", "toggle", "dropdown")
 VALIDATION_TYPES = ("less_than", "greater_than", "list_type", "included_in", "regex")
-MASK = "********"
 
 _DEFAULT_DISPLAY = {"str": "textbox", "int": "numeric", "bool": "toggle", "list": "textarea"}
-_TRUE = {"true", "t", "yes", "y", "on", "1"}
-_FALSE = {"false", "f", "no", "n", "off", "0"}
+# the words a boolean field accepts (case and surrounding spaces ignored); the UI's form and the
+# sync rules read booleans with :func:`parse_bool` too, so every part agrees on them
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})
+
+
+def parse_bool(text: str) -> bool | None:
+    """``True``/``False`` for a word of :data:`TRUE_WORDS`/:data:`FALSE_WORDS`, else ``None``."""
+    word = str(text).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
 
 SPEC_DEFAULTS: dict[str, Any] = {
     "label": "",
@@ -223,8 +236,8 @@ def coerce(value: Any, field_type: str, label: str = "value") -> Any:
             return value
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        if isinstance(value, str) and parse_bool(value) is not None:
+            return parse_bool(value)
         raise CoercionError(f"'{label}' must be true or false, got {quoted(value)}.")
     # str (and unknown types: kept as text)
     if value is None:

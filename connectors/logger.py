@@ -29,9 +29,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.secrets import MASK, is_secret_key, is_sensitive_field, redact
+
 ROOT_NAME = "connectors"
-MASK = "********"
-SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|credential)", re.IGNORECASE)
 _SECRET_PAIR = re.compile(
     r"(?P<key>\b[\w.-]*(?:password|secret|token|api_key|apikey|authorization)[\w.-]*)=(?P<value>\S+)",
     re.IGNORECASE,
@@ -65,43 +65,15 @@ _KNOWN_SECRETS: dict[str, None] = {}  # insertion-ordered set
 _BY_LENGTH: list[tuple[str, ...]] = [()]  # the known secrets, longest first (rebuilt on change)
 
 
-def _is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and bool(SECRET_KEY.search(key))
-
-
-def _is_sensitive_field(value: Mapping, key: Any) -> bool:
-    """A configuration field spec whose value is a secret: flagged ``sensitive``, or keyed like one."""
-    return "value" in value and (bool(value.get("sensitive")) or _is_secret_key(key))
-
-
-def redact(value: Any, _key: Any = None) -> Any:
-    """Return a copy of ``value`` with secret-looking keys and ``sensitive`` fields masked."""
-    if isinstance(value, Mapping):
-        if _is_sensitive_field(value, _key):
-            return {
-                k: (MASK if k in ("value", "default_value") and v else redact(v, k)) for k, v in value.items()
-            }
-        out = {}
-        for key, item in value.items():
-            if _is_secret_key(key) and not isinstance(item, Mapping) and item:
-                out[key] = MASK
-            else:
-                out[key] = redact(item, key)
-        return out
-    if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
-    return value
-
-
 def remember_secrets(value: Any, _key: Any = None) -> None:
     """Register every value :func:`redact` would mask in ``value``; the formatter masks them anywhere."""
     if isinstance(value, Mapping):
-        if _is_sensitive_field(value, _key):
+        if is_sensitive_field(value, _key):
             for k in ("value", "default_value"):
                 remember_secret(value.get(k))
             return
         for key, item in value.items():
-            if _is_secret_key(key) and not isinstance(item, Mapping):
+            if is_secret_key(key) and not isinstance(item, Mapping):
                 remember_secret(item)
             else:
                 remember_secrets(item, key)

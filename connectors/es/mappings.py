@@ -18,7 +18,9 @@ from typing import Any
 
 from elasticsearch import BadRequestError, NotFoundError
 
-from connectors.protocol.constants import ACCESS_CONTROL_INDEX_PREFIX
+# where access-control documents of a content index go (``<prefix><index>``; the protocol
+# re-exports it: it is one of the names Kibana shares)
+ACCESS_CONTROL_INDEX_PREFIX = ".search-acl-filter-"
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}

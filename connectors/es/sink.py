@@ -42,6 +42,7 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, NotFound
 
 from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
 from connectors.es.client import response_body
+from connectors.es.errors import api_error_text as _api_error_text
 from connectors.es.existing import fingerprint as _fingerprint
 from connectors.es.existing import load_existing
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
@@ -506,11 +507,3 @@ def _reason(result: dict, status: int) -> str:
         text = f"status {status}"
     text = f"{text} (status {status})" if "status" not in text else text
     return _clip(text)
-
-
-def _api_error_text(exc: ApiError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        error = body["error"]
-        return f"{error.get('type')}: {str(error.get('reason'))[:_MAX_REASON]}"
-    return str(exc.message)[:_MAX_REASON]

@@ -27,12 +27,25 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from connectors.utils import quoted
+from connectors.configuration import parse_bool
+from connectors.utils import iso_utc, quoted
 
 DEFAULT_RULE_ID = "DEFAULT"
+# the rule every rule list ends with: include whatever no other rule decided
+DEFAULT_RULE: dict[str, Any] = {
+    "id": DEFAULT_RULE_ID,
+    "policy": "include",
+    "field": "_",
+    "rule": "regex",
+    "value": ".*",
+}
 _MISSING = object()
-_TRUE = {"true", "t", "yes", "y", "on", "1"}
-_FALSE = {"false", "f", "no", "n", "off", "0", ""}
+
+
+def default_rule(timestamp: str | None = None, order: int = 0) -> dict:
+    """The default rule as a connector document stores it (with its order and timestamps)."""
+    timestamp = timestamp or iso_utc()
+    return {**DEFAULT_RULE, "order": order, "created_at": timestamp, "updated_at": timestamp}
 
 
 class Policy(StrEnum):
@@ -98,12 +111,10 @@ def to_datetime(value: Any) -> dt.datetime | None:
 
 
 def to_bool(value: Any) -> bool | None:
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
+    """The configuration's reading of a boolean word (:func:`connectors.configuration.parse_bool`);
+    an empty value reads as false here."""
+    text = str(value).strip()
+    return False if not text else parse_bool(text)
 
 
 def lookup(document: dict, path: str) -> Any:

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 from connectors.errors import InvalidFilteringError
-from connectors.filtering.basic_rules import DEFAULT_RULE_ID, BasicRuleEngine, parse_rules
-
-DEFAULT_DOMAIN = "DEFAULT"
+from connectors.filtering.basic_rules import DEFAULT_RULE, DEFAULT_RULE_ID, BasicRuleEngine, parse_rules
+from connectors.protocol.constants import DEFAULT_DOMAIN
+from connectors.protocol.documents import rules_of
 
 
 class Filter:
@@ -60,29 +60,17 @@ class Filter:
     def to_dict(self) -> dict[str, Any]:
         rules = self.basic_rules or []
         if not any(r.get("id") == DEFAULT_RULE_ID for r in rules):
-            rules = rules + [
-                {"id": DEFAULT_RULE_ID, "policy": "include", "field": "_", "rule": "regex", "value": ".*"}
-            ]
+            rules = rules + [dict(DEFAULT_RULE)]
         return {"rules": copy.deepcopy(rules), "advanced_snippet": copy.deepcopy(self.advanced_snippet)}
 
 
 def _select(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> dict | None:
-    """The ``{rules, advanced_snippet, ...}`` entry out of any stored filtering shape."""
+    """The ``{rules, advanced_snippet, ...}`` entry out of any stored filtering shape (the
+    protocol's reading, :func:`connectors.protocol.documents.rules_of`), or of a :class:`Filter`."""
     if isinstance(filtering, Filter):
         return {
             "rules": filtering.basic_rules,
             "advanced_snippet": filtering.advanced_snippet,
             "validation": filtering.validation,
         }
-    if isinstance(filtering, list):
-        if not filtering:
-            return None
-        chosen = next(
-            (e for e in filtering if (e or {}).get("domain", DEFAULT_DOMAIN) == domain), filtering[0]
-        )
-        return _select(chosen, draft=draft, domain=domain)
-    if not isinstance(filtering, dict):
-        return None
-    if "active" in filtering or "draft" in filtering:
-        return filtering.get("draft" if draft else "active")
-    return filtering
+    return rules_of(filtering, draft=draft, domain=domain) or None

@@ -1,13 +1,20 @@
-"""Names and values of the Elastic connector protocol (shared with Kibana and Elasticsearch)."""
+"""Names and values of the Elastic connector protocol (shared with Kibana and Elasticsearch).
+
+The state rules both the service and the UI apply are stated here once: which job states are
+final, which can still be canceled, which connector states count as configured.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from connectors.es.mappings import ACCESS_CONTROL_INDEX_PREFIX as ACCESS_CONTROL_INDEX_PREFIX
+
 CONNECTORS_INDEX = ".elastic-connectors"
 JOBS_INDEX = ".elastic-connectors-sync-jobs"
-ACCESS_CONTROL_INDEX_PREFIX = ".search-acl-filter-"
 DEFAULT_DOMAIN = "DEFAULT"
+# the configuration field that turns document level security on (with the feature)
+DLS_FIELD = "use_document_level_security"
 
 
 class ConnectorStatus(StrEnum):
@@ -16,6 +23,11 @@ class ConnectorStatus(StrEnum):
     CONFIGURED = "configured"
     CONNECTED = "connected"
     ERROR = "error"
+
+    @property
+    def is_configured(self) -> bool:
+        """Past the configuration step: a sync may be requested (Kibana's rule too)."""
+        return self not in (ConnectorStatus.CREATED, ConnectorStatus.NEEDS_CONFIGURATION)
 
 
 class JobStatus(StrEnum):
@@ -30,6 +42,12 @@ class JobStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (JobStatus.COMPLETED, JobStatus.CANCELED, JobStatus.ERROR)
+
+    @property
+    def can_cancel(self) -> bool:
+        """A cancel request applies to any unfinished job (pending and suspended ones become
+        canceled, running ones canceling; a canceling one is asked again)."""
+        return not self.is_final
 
 
 class JobType(StrEnum):
@@ -52,6 +70,16 @@ class FilteringValidationState(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
 
+
+# jobs a service is running (or finishing) and jobs waiting for one
+ACTIVE_JOB_STATUSES = (JobStatus.IN_PROGRESS, JobStatus.CANCELING)
+RUNNABLE_JOB_STATUSES = (JobStatus.PENDING, JobStatus.SUSPENDED)
+UNFINISHED_JOB_STATUSES = frozenset(s for s in JobStatus if not s.is_final)
+# content job types (shown together in the UI's job history), access control apart
+CONTENT_JOB_TYPES = (JobType.FULL, JobType.INCREMENTAL)
+
+# what a new schedule runs at until someone sets one (midnight UTC, every day; Kibana's default)
+DEFAULT_SCHEDULE_INTERVAL = "0 0 0 * * ?"
 
 # connector field holding the due time of the last scheduled job, per job type
 SCHEDULED_AT_FIELD = {

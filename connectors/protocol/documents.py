@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.protocol.constants import (
     DEFAULT_DOMAIN,
+    DLS_FIELD,
     SCHEDULED_AT_FIELD,
     ConnectorStatus,
     JobStatus,
@@ -27,22 +28,29 @@ def _enum(enum_cls, value, default=None):
         return default
 
 
-def active_rules_of(filtering: Any) -> dict:
-    """The ``{rules, advanced_snippet, ...}`` map to sync with, from any shape a document holds.
+def rules_of(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> dict:
+    """The ``{rules, advanced_snippet, ...}`` map out of any shape a document holds (``{}``: none).
 
-    Connector documents hold ``[{domain, active, draft}]``; job snapshots hold the active part
-    (as a list of per-domain entries or directly as a map).
+    Connector documents hold ``[{domain, active, draft}]`` (the ``domain`` entry, else the first,
+    and its active or draft side); job snapshots hold the active part, as a list of per-domain
+    entries or directly as a map.
     """
     if isinstance(filtering, list):
-        chosen = next((f for f in filtering if f.get("domain", DEFAULT_DOMAIN) == DEFAULT_DOMAIN), None)
-        if chosen is None and filtering:
-            chosen = filtering[0]
-        filtering = chosen or {}
+        chosen = next(
+            (f for f in filtering if isinstance(f, dict) and f.get("domain", DEFAULT_DOMAIN) == domain), None
+        )
+        filtering = chosen if chosen is not None else (filtering[0] if filtering else {})
     if not isinstance(filtering, dict):
         return {}
-    if isinstance(filtering.get("active"), dict):
-        return filtering["active"]
+    if "active" in filtering or "draft" in filtering:
+        side = filtering.get("draft" if draft else "active")
+        return side if isinstance(side, dict) else {}
     return filtering
+
+
+def active_rules_of(filtering: Any) -> dict:
+    """The active ``{rules, advanced_snippet, ...}`` of the DEFAULT domain (see :func:`rules_of`)."""
+    return rules_of(filtering)
 
 
 @dataclass
@@ -63,6 +71,19 @@ class Versioned:
             index=hit.get("_index"),
         )
 
+    @classmethod
+    def from_api(cls, body: dict, doc_id: str | None = None):
+        """A document as a ``_connector`` API returns it (the fields at the top, ``id`` among
+        them); it has no ``seq_no``, so it cannot be written conditionally."""
+        source = dict(body or {})
+        source.setdefault("id", doc_id)
+        return cls(id=str(source["id"]), source=source)
+
+    def view(self) -> dict:
+        """The fields with ``id`` among them, as the ``_connector`` APIs show a document (what
+        the UI's templates read)."""
+        return {**self.source, "id": self.id}
+
     def get(self, *path, default=None):
         node: Any = self.source
         for key in path:
@@ -77,6 +98,19 @@ class ConnectorDoc(Versioned):
     @property
     def status(self) -> ConnectorStatus | None:
         return _enum(ConnectorStatus, self.source.get("status"))
+
+    @property
+    def is_configured(self) -> bool:
+        """Past the configuration step (see :attr:`ConnectorStatus.is_configured`)."""
+        return self.status is not None and self.status.is_configured
+
+    @property
+    def name(self) -> str | None:
+        return self.source.get("name")
+
+    @property
+    def is_native(self) -> bool:
+        return bool(self.source.get("is_native"))
 
     @property
     def service_type(self) -> str | None:
@@ -136,6 +170,22 @@ class ConnectorDoc(Versioned):
             return bool(node.get("enabled"))
         return bool(node)
 
+    @property
+    def dls_enabled(self) -> bool:
+        """Document level security is on: the feature is offered and the configuration's
+        ``use_document_level_security`` is ``true`` (then access-control syncs may run)."""
+        spec = self.configuration.get(DLS_FIELD) or {}
+        return self.feature_enabled("document_level_security") and spec.get("value") is True
+
+    def supports(self, job_type: JobType) -> bool:
+        """Whether a job of this type may be requested for the connector (Kibana's sync menu)."""
+        job_type = JobType(job_type)
+        if job_type is JobType.INCREMENTAL:
+            return self.feature_enabled("incremental_sync")
+        if job_type is JobType.ACCESS_CONTROL:
+            return self.dls_enabled
+        return True
+
     def schedule(self, job_type: JobType) -> tuple[bool, str | None]:
         entry = self.get("scheduling", job_type.value, default={}) or {}
         return bool(entry.get("enabled")), entry.get("interval")
@@ -149,6 +199,11 @@ class SyncJobDoc(Versioned):
     @property
     def status(self) -> JobStatus | None:
         return _enum(JobStatus, self.source.get("status"))
+
+    @property
+    def can_cancel(self) -> bool:
+        """Unfinished: a cancel request still applies (see :attr:`JobStatus.can_cancel`)."""
+        return self.status is not None and self.status.can_cancel
 
     @property
     def job_type(self) -> JobType:

@@ -17,13 +17,21 @@ from elasticsearch import NotFoundError
 from connectors.es.client import response_body
 from connectors.protocol.conditional import update_if_unchanged
 from connectors.protocol.connectors import protocol_client
-from connectors.protocol.constants import JOB_TRANSITIONS, JOBS_INDEX, JobStatus, JobType, TriggerMethod
+from connectors.protocol.constants import (
+    ACTIVE_JOB_STATUSES,
+    JOB_TRANSITIONS,
+    JOBS_INDEX,
+    RUNNABLE_JOB_STATUSES,
+    JobStatus,
+    JobType,
+    TriggerMethod,
+)
 from connectors.protocol.documents import SyncJobDoc
 from connectors.protocol.errors import JobNotFound, StaleDocument
 from connectors.protocol.timeutil import iso
 
-ACTIVE_STATUSES = (JobStatus.IN_PROGRESS.value, JobStatus.CANCELING.value)
-RUNNABLE_STATUSES = (JobStatus.PENDING.value, JobStatus.SUSPENDED.value)
+ACTIVE_STATUSES = tuple(s.value for s in ACTIVE_JOB_STATUSES)
+RUNNABLE_STATUSES = tuple(s.value for s in RUNNABLE_JOB_STATUSES)
 COUNT_FIELDS = (
     "indexed_document_count",
     "indexed_document_volume",
@@ -62,6 +70,28 @@ class JobStore:
             return SyncJobDoc.from_hit(response_body(await self.client.get(index=JOBS_INDEX, id=job_id)))
         except NotFoundError:
             return None
+
+    async def read(self, job_id: str) -> SyncJobDoc | None:
+        """``GET _connector/_sync_job/{id}`` (what a user with ``manage_connector`` may call), or
+        ``None``. No ``seq_no``: a view to show, not to write conditionally."""
+        try:
+            body = response_body(await self.client.connector.sync_job_get(connector_sync_job_id=job_id))
+        except NotFoundError:
+            return None
+        return SyncJobDoc.from_api(body, job_id)
+
+    async def page(
+        self, connector_id: str, offset: int, size: int, job_types=None
+    ) -> tuple[list[SyncJobDoc], int]:
+        """One page of ``GET _connector/_sync_job`` for a connector (and job types; ``None``:
+        all), newest first as Elasticsearch lists them, and the total."""
+        options: dict[str, Any] = {"connector_id": connector_id, "from_": offset, "size": size}
+        if job_types is not None:
+            options["job_type"] = [JobType(t).value for t in job_types]
+        body = response_body(await self.client.connector.sync_job_list(**options))
+        return [SyncJobDoc.from_api(entry) for entry in body.get("results") or []], int(
+            body.get("count") or 0
+        )
 
     async def require(self, job_id: str) -> SyncJobDoc:
         job = await self.get(job_id)
@@ -177,6 +207,13 @@ class JobStore:
 
     async def request_cancel(self, job_id: str) -> None:
         await self.client.connector.sync_job_cancel(connector_sync_job_id=job_id)
+
+    async def cancel(self, job: SyncJobDoc) -> bool:
+        """Ask for ``job`` to be canceled if it is unfinished (``False``: it already finished)."""
+        if not job.can_cancel:
+            return False
+        await self.request_cancel(job.id)
+        return True
 
     async def terminate(
         self,

@@ -8,17 +8,8 @@ a valid draft whose rules or advanced snippet differ from the active ones is act
 from __future__ import annotations
 
 from connectors.filtering import validate_filtering
+from connectors.filtering.drafts import rules_content
 from connectors.protocol import ConnectorDoc, ConnectorStore, FilteringValidationState
-
-
-def _content(entry: dict) -> tuple:
-    """What activation copies that matters for syncing (timestamps and validation ignored)."""
-    rules = [
-        {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
-        for rule in entry.get("rules") or []
-    ]
-    snippet = entry.get("advanced_snippet") or {}
-    return rules, snippet.get("value") if isinstance(snippet, dict) else snippet
 
 
 class FilteringChecker:
@@ -51,7 +42,9 @@ class FilteringChecker:
                 await self.connectors.activate_filtering(doc.id)
                 log.info("filtering draft activated")
             return result["state"]
-        if state == FilteringValidationState.VALID.value and _content(draft) != _content(doc.active_filter()):
+        if state == FilteringValidationState.VALID.value and rules_content(draft) != rules_content(
+            doc.active_filter()
+        ):
             await self.connectors.activate_filtering(doc.id)
             log.info("valid filtering draft activated")
             return state

@@ -21,6 +21,7 @@ import asyncio
 
 from connectors.configuration import DataSourceConfiguration, merge_configuration, missing_fields
 from connectors.errors import ConfigurationError
+from connectors.es.errors import error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
 from connectors.protocol.constants import SCHEDULED_AT_FIELD
 from connectors.protocol.timeutil import iso, utcnow
@@ -28,7 +29,6 @@ from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.services.source_check import SourceCheckTracker
-from connectors.sync.runner import error_message
 
 MIN_CATCH_UP = 60.0
 MAX_PARALLEL_CONNECTORS = 8

@@ -25,6 +25,7 @@ from elasticsearch import NotFoundError
 from connectors import worker_liveness
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConnectorError, SyncError
+from connectors.es.errors import error_message
 from connectors.logger import get_logger, set_task_context
 from connectors.protocol import (
     ACCESS_CONTROL_INDEX_PREFIX,
@@ -64,15 +65,6 @@ def mappings_extra_of(source) -> dict | None:
     if callable(extra):
         extra = extra()
     return extra if isinstance(extra, dict) else None
-
-
-def error_message(exc: BaseException) -> str:
-    """A readable one-line reason for the job's ``error`` field."""
-    text = str(exc).strip()
-    if isinstance(exc, ConnectorError) and text:
-        return text
-    name = type(exc).__name__
-    return f"{name}: {text}" if text else name
 
 
 class SyncJobRunner:

@@ -1,4 +1,8 @@
-"""The aiohttp application: middlewares (security headers, sign-in, CSRF, errors) and routes."""
+"""The aiohttp application: middlewares (security headers, sign-in, CSRF, errors) and routes.
+
+The top of the UI: it fills the application's keys (:mod:`connectors.ui.context`) that views,
+middlewares and rendering read; nothing in the UI imports this module.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,27 @@ from aiohttp import web
 from elasticsearch import ApiError, AuthenticationException, TransportError
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 
-from connectors.ui import es_errors
-from connectors.ui.render import SESSION, TEMPLATES, make_environment, render
+from connectors.es import errors as es_errors
+from connectors.ui.context import (
+    LOGIN_CSRF_COOKIE,
+    SESSION,
+    SESSION_COOKIE,
+    SESSIONS,
+    SETTINGS,
+    SIGN_IN_THROTTLE,
+    TEMPLATES,
+)
+from connectors.ui.render import make_environment, render
 from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
 from connectors.ui.throttle import SignInThrottle
+from connectors.ui.views import setup_routes
 
 logger = logging.getLogger("connectors.ui")
 # The client marks the Connector APIs as beta; the UI relies on them on purpose.
 warnings.filterwarnings("ignore", category=GeneralAvailabilityWarning)
 
 HERE = Path(__file__).parent
-SETTINGS = web.AppKey("settings", UiSettings)
-SESSIONS = web.AppKey("sessions", SessionStore)
-SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
-SESSION_COOKIE = "connectors_ui_session"
-LOGIN_CSRF_COOKIE = "connectors_ui_login_csrf"
 PUBLIC_PREFIXES = ("/login", "/static/", "/healthz", "/favicon.ico")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
@@ -155,8 +164,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 def create_app(config: dict | None = None, settings: UiSettings | None = None) -> web.Application:
     """Build the UI application from the loaded config.yml dict."""
-    from connectors.ui.views import setup_routes
-
     settings = settings or UiSettings.from_config(config)
     app = web.Application(
         middlewares=[

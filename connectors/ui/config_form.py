@@ -18,15 +18,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.configuration import DataSourceConfiguration
+from connectors.configuration import DataSourceConfiguration, parse_bool
 from connectors.errors import ConfigurationError
+from connectors.protocol.constants import DLS_FIELD
+from connectors.secrets import MASK
 
-MASK = "********"
 EMPTY = "--"
 MAX_SAFE_INTEGER = 2**53 - 1
 SKIPPED_KEYS = {"extract_full_html"}
-DLS_KEY = "use_document_level_security"
-_TRUE = {"true", "on", "1", "yes"}
+DLS_KEY = DLS_FIELD
 
 
 @dataclass
@@ -223,7 +223,8 @@ def make_field(
 
 
 def coerce(spec: dict[str, Any], raw: str) -> Any:
-    """Kibana's typing: int → integer when it is a safe integer string, bool → boolean, else text."""
+    """Kibana's typing: int → integer when it is a safe integer string, bool → boolean (the
+    service's words, :func:`connectors.configuration.parse_bool`; anything else is false), else text."""
     kind = spec.get("type") or "str"
     text = raw.strip() if isinstance(raw, str) else raw
     if kind == "int":
@@ -231,7 +232,7 @@ def coerce(spec: dict[str, Any], raw: str) -> Any:
             return int(text)
         return text
     if kind == "bool" or spec.get("display") == "toggle":
-        return str(text).lower() in _TRUE
+        return parse_bool(str(text)) is True
     return text
 
 

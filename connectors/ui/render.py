@@ -1,4 +1,8 @@
-"""Jinja2 rendering: autoescaped templates and the filters the pages use."""
+"""Jinja2 rendering: autoescaped templates, the filters and globals the pages use.
+
+Below the views: it knows labels and connector shaping (``labels``, ``connector_view``), never
+a view module; the environment comes from the application (:data:`~connectors.ui.context.TEMPLATES`).
+"""
 
 from __future__ import annotations
 
@@ -10,40 +14,22 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from connectors.protocol.timeutil import parse_iso
+from connectors.ui.connector_view import connector_state_of, is_configured, sync_options
+from connectors.ui.context import SESSION, TEMPLATES
+from connectors.ui.labels import (
+    ACTIVE_JOB_STATUSES,
+    JOB_TYPES,
+    TRIGGERS,
+    connector_badge,
+    sync_badge,
+)
 from connectors.ui.sync_rules import POLICIES, RULES
-
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
-SESSION = "session"  # the signed-in Session, or None
-
-SYNC_STATUS = {
-    "completed": ("Sync complete", "success"),
-    "error": ("Sync failure", "danger"),
-    "canceled": ("Sync canceled", "danger"),
-    "in_progress": ("Sync in progress", "warning"),
-    "pending": ("Sync pending", "warning"),
-    "suspended": ("Sync suspended", "warning"),
-    "canceling": ("Canceling sync", "warning"),
-}
-CONNECTOR_STATUS = {
-    "created": ("Not configured", "default"),
-    "needs_configuration": ("Needs configuration", "warning"),
-    "configured": ("Configured", "primary"),
-    "connected": ("Connected", "success"),
-    "error": ("Error", "danger"),
-}
-JOB_TYPES = {"full": "Full content", "incremental": "Incremental content", "access_control": "Access control"}
-TRIGGERS = {"on_demand": "Manual", "scheduled": "Scheduled"}
-ACTIVE_JOB_STATUSES = {"pending", "in_progress", "canceling", "suspended"}
 
 
 def parse_time(value: Any) -> dt.datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    """A stored time as an aware UTC datetime (the protocol's reading), ``None`` if absent or bad."""
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 def fmt_time(value: Any) -> str:
@@ -115,14 +101,6 @@ def fmt_number(value: Any) -> str:
         return "--"
 
 
-def sync_badge(status: Any) -> tuple[str, str]:
-    return SYNC_STATUS.get(status, (str(status or "--"), "default"))
-
-
-def connector_badge(status: Any) -> tuple[str, str]:
-    return CONNECTOR_STATUS.get(status, (str(status or "--"), "default"))
-
-
 def to_pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -155,6 +133,9 @@ def make_environment(folder: Path) -> jinja2.Environment:
             "ACTIVE_JOB_STATUSES": ACTIVE_JOB_STATUSES,
             "policies": POLICIES,
             "rule_kinds": RULES,
+            "connector_state_of": connector_state_of,
+            "sync_options": sync_options,
+            "is_configured": is_configured,
         }
     )
     return env
@@ -175,9 +156,6 @@ def render_part(request: web.Request, template: str, **context: Any) -> web.Resp
 
 
 def _respond(request: web.Request, template: str, status: int, flashes: list, context: dict) -> web.Response:
-    from connectors.ui.views.common import is_configured
-    from connectors.ui.views.connectors import connector_state_of, sync_options
-
     session = request.get(SESSION)
 
     def static(name: str) -> str:
@@ -191,9 +169,6 @@ def _respond(request: web.Request, template: str, status: int, flashes: list, co
         flashes=flashes,
         static=static,
         path=request.path,
-        connector_state_of=connector_state_of,
-        sync_options=sync_options,
-        is_configured=is_configured,
         **context,
     )
     return web.Response(text=html, status=status, content_type="text/html")

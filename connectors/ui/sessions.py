@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException, TransportError
 
-from connectors.ui import es_errors
+from connectors.es import errors as es_errors
 from connectors.ui.settings import UiSettings
 
 logger = logging.getLogger("connectors.ui")

@@ -1,74 +1,35 @@
-"""Sync rules (filtering) as the UI edits them: the draft basic rules and the advanced snippet.
+"""Sync rules (filtering) as the UI edits them: the editor's rows and the advanced snippet's text.
 
 The connector's ``filtering`` is a list of ``{domain, active, draft}``; the UI works on the
-``DEFAULT`` domain. Basic rules are ordered; the last one is always the fixed default rule
-(include everything else). Saving writes the draft only; the connector service validates it.
+``DEFAULT`` domain (:mod:`connectors.filtering.drafts` states its shape, defaults and when a
+draft differs; :mod:`connectors.filtering.basic_rules` the vocabulary of policies and rules).
+Basic rules are ordered; the last one is always the fixed default rule (include everything
+else). Saving writes the draft only; the connector service validates it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import uuid
 from dataclasses import dataclass
 
-POLICIES = {"include": "Include", "exclude": "Exclude"}
+from connectors.filtering.basic_rules import DEFAULT_RULE_ID, Policy, Rule, default_rule
+from connectors.utils import iso_utc
+
+# labels of the rule vocabulary of :mod:`connectors.filtering.basic_rules` (one label per value)
+POLICIES = {Policy.INCLUDE.value: "Include", Policy.EXCLUDE.value: "Exclude"}
 RULES = {
-    "equals": "Equals",
-    "contains": "Contains",
-    "starts_with": "Starts with",
-    "ends_with": "Ends with",
-    "regex": "Regular expression",
-    ">": "Greater than",
-    "<": "Less than",
+    Rule.EQUALS.value: "Equals",
+    Rule.CONTAINS.value: "Contains",
+    Rule.STARTS_WITH.value: "Starts with",
+    Rule.ENDS_WITH.value: "Ends with",
+    Rule.REGEX.value: "Regular expression",
+    Rule.GREATER_THAN.value: "Greater than",
+    Rule.LESS_THAN.value: "Less than",
 }
-DEFAULT_RULE_ID = "DEFAULT"
 MAX_RULES = 200
 MAX_SNIPPET_CHARS = 200_000
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def default_rule(timestamp: str | None = None) -> dict:
-    timestamp = timestamp or now_iso()
-    return {
-        "id": DEFAULT_RULE_ID,
-        "policy": "include",
-        "field": "_",
-        "rule": "regex",
-        "value": ".*",
-        "order": 0,
-        "created_at": timestamp,
-        "updated_at": timestamp,
-    }
-
-
-def default_filtering(connector: dict) -> dict:
-    """The DEFAULT domain's ``{active, draft}`` of a connector (a fresh one if absent)."""
-    for entry in connector.get("filtering") or []:
-        if entry.get("domain", "DEFAULT") == "DEFAULT":
-            return entry
-    empty = {"rules": [default_rule()], "advanced_snippet": {"value": {}}, "validation": {"state": "valid"}}
-    return {"domain": "DEFAULT", "active": empty, "draft": empty}
-
-
-def _comparable_rules(rules: list[dict]) -> list[tuple]:
-    return [
-        (r.get("id"), r.get("policy"), r.get("field"), r.get("rule"), r.get("value")) for r in rules or []
-    ]
-
-
-def has_draft(filtering: dict) -> bool:
-    """Whether the draft differs from the active rules (Kibana's rule for showing the state)."""
-    active, draft = filtering.get("active") or {}, filtering.get("draft") or {}
-    if _comparable_rules(active.get("rules")) != _comparable_rules(draft.get("rules")):
-        return True
-    return (active.get("advanced_snippet") or {}).get("value") != (draft.get("advanced_snippet") or {}).get(
-        "value"
-    )
 
 
 @dataclass
@@ -92,7 +53,7 @@ def parse_basic_rules(
     if len(form_rows) > MAX_RULES:
         return [], [RuleError(0, "rules", f"at most {MAX_RULES} rules are allowed")]
     known = {rule.get("id"): rule for rule in existing or []}
-    timestamp = now_iso()
+    timestamp = iso_utc()
     rules: list[dict] = []
     for index, row in enumerate(form_rows, start=1):
         rule_id = (row.get("id") or "").strip()

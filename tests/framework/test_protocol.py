@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.protocol import JobStatus, JobType, StaleDocument, TriggerMethod
+from connectors.protocol import ConnectorDoc, JobStatus, JobType, StaleDocument, TriggerMethod
 from connectors.protocol.documents import active_rules_of
 
 JOBS = ".elastic-connectors-sync-jobs"
@@ -144,3 +144,18 @@ async def test_a_vanished_job_is_reported_by_id(harness, es):
     del es.docs[JOBS][job_id]
     with pytest.raises(JobNotFound, match=job_id):
         await harness.jobs.claim(job, "host-a", None)
+
+
+def test_connector_rules_the_ui_and_service_share():
+    """Configured, document level security and which syncs a connector supports: one definition."""
+    dls = {"use_document_level_security": {"value": True}}
+    features = {"document_level_security": {"enabled": True}, "incremental_sync": {"enabled": False}}
+    doc = ConnectorDoc(id="c", source={"status": "connected", "features": features, "configuration": dls})
+    assert doc.is_configured and doc.dls_enabled
+    assert [doc.supports(t) for t in JobType] == [True, False, True]
+    off = ConnectorDoc(
+        id="c", source={"status": "needs_configuration", "features": features, "configuration": {}}
+    )
+    assert not off.is_configured and not off.dls_enabled and not off.supports(JobType.ACCESS_CONTROL)
+    assert not ConnectorDoc(id="c", source={"status": "created"}).is_configured
+    assert ConnectorDoc.from_api({"id": "x", "name": "N"}).view() == {"id": "x", "name": "N"}

@@ -1,3 +1,4 @@
+from connectors.configuration import FALSE_WORDS, TRUE_WORDS, DataSourceConfiguration
 from connectors.ui import config_form
 
 SCHEMA = {
@@ -177,3 +178,13 @@ def test_view_mode_shows_option_labels_and_switch_states():
     assert fields["data_source"].display_value == "Cloud"
     assert fields["use_text_extraction_service"].display_value == "Off"
     assert fields["spaces"].display_value == "*"
+
+
+def test_booleans_read_as_the_service_reads_them():
+    """One truthy set (connectors.configuration.parse_bool): "y" and "t" are true in the form too."""
+    for word in TRUE_WORDS | {" Y ", "T", "On"}:
+        assert config_form.coerce({"type": "bool"}, word) is True, word
+        service = DataSourceConfiguration({"flag": {"type": "bool", "value": word}})
+        assert service["flag"] is True, word
+    for word in FALSE_WORDS | {"", "maybe"}:
+        assert config_form.coerce({"type": "bool"}, word) is False, word

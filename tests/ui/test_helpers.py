@@ -5,7 +5,8 @@ import datetime as dt
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, AsyncElasticsearch, ConnectionError, NotFoundError
 
-from connectors.ui import es_errors, render
+from connectors.es import errors as es_errors
+from connectors.ui import render
 from connectors.ui.sessions import Session, SessionStore
 from connectors.ui.settings import UiSettings
 

@@ -6,7 +6,7 @@ import logging
 from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.ui import create_app
-from connectors.ui.app import SIGN_IN_THROTTLE
+from connectors.ui.context import SIGN_IN_THROTTLE
 from connectors.ui.settings import UiSettings
 from connectors.ui.throttle import SignInThrottle
 from tests.ui.conftest import UiClient, _standin_class

@@ -1,3 +1,4 @@
+from connectors.filtering.basic_rules import Policy, Rule, default_rule
 from connectors.ui import sync_rules
 
 
@@ -17,7 +18,7 @@ def test_rows_become_ordered_draft_rules_with_default_last():
 
 
 def test_submitted_default_rule_is_ignored_and_kept_last():
-    existing = [sync_rules.default_rule("2026-01-01T00:00:00Z")]
+    existing = [default_rule("2026-01-01T00:00:00Z")]
     rules, errors = sync_rules.parse_basic_rules([_row(rule_id="DEFAULT", value="nope"), _row()], existing)
     assert errors == []
     assert [r["id"] for r in rules][-1] == "DEFAULT"
@@ -64,11 +65,7 @@ def test_advanced_snippet_parsing():
     assert value is None and "object or array" in error
 
 
-def test_has_draft_compares_rules_and_snippet():
-    rule = sync_rules.default_rule("t")
-    same = {"rules": [rule], "advanced_snippet": {"value": {}}}
-    assert not sync_rules.has_draft({"active": same, "draft": dict(same)})
-    assert sync_rules.has_draft(
-        {"active": same, "draft": {"rules": [rule], "advanced_snippet": {"value": [1]}}}
-    )
-    assert sync_rules.has_draft({"active": same, "draft": {"rules": [dict(rule, value="x")]}})
+def test_the_editor_labels_exactly_the_service_vocabulary():
+    """One vocabulary: the editor offers every policy and rule the engine knows, and no other."""
+    assert set(sync_rules.POLICIES) == {p.value for p in Policy}
+    assert set(sync_rules.RULES) == {r.value for r in Rule}

@@ -9,7 +9,15 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from connectors.ui import sessions
-from connectors.ui.render import SESSION, render
+from connectors.ui.context import (
+    LOGIN_CSRF_COOKIE,
+    SESSION,
+    SESSION_COOKIE,
+    SESSIONS,
+    SETTINGS,
+    SIGN_IN_THROTTLE,
+)
+from connectors.ui.render import render
 
 logger = logging.getLogger("connectors.ui")
 
@@ -29,8 +37,6 @@ def _cookie_options(request: web.Request) -> dict:
 
 
 async def login_page(request: web.Request, error: str | None = None, status: int = 200, username: str = ""):
-    from connectors.ui.app import LOGIN_CSRF_COOKIE, SETTINGS
-
     if request.get(SESSION) is not None and error is None:
         raise web.HTTPSeeOther("/connectors")
     settings = request.app[SETTINGS]
@@ -60,8 +66,6 @@ async def login_get(request: web.Request) -> web.Response:
 
 
 async def login_post(request: web.Request) -> web.Response:
-    from connectors.ui.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSIONS, SETTINGS, SIGN_IN_THROTTLE
-
     form = await request.post()
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
@@ -102,8 +106,6 @@ async def login_post(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    from connectors.ui.app import SESSION_COOKIE, SESSIONS
-
     session = request[SESSION]
     request.app[SESSIONS].remove(session.id)
     response = web.HTTPSeeOther("/login")

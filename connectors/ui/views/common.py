@@ -1,4 +1,9 @@
-"""Helpers shared by the route handlers."""
+"""Helpers shared by the route handlers.
+
+Connector and job documents are read and written only through the protocol stores
+(:func:`~connectors.ui.context.connectors_of`, :func:`~connectors.ui.context.jobs_of`: the
+signed-in user's client); the views shape what the stores return into what the templates show.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from aiohttp import web
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch
 
-from connectors.ui.render import SESSION, render
+from connectors.protocol import ConnectorDoc, SyncJobDoc
+from connectors.ui.context import SESSION, connectors_of, jobs_of
+from connectors.ui.render import render
 
 MAX_PAGE = 500
 
 
 def es(request: web.Request) -> AsyncElasticsearch:
+    """The signed-in user's client (for content indices; connector documents go through the stores)."""
     return request[SESSION].client
 
 
@@ -22,15 +30,20 @@ def connector_id(request: web.Request) -> str:
     return request.match_info["connector_id"]
 
 
-async def load_connector(request: web.Request) -> dict:
+async def load_connector(request: web.Request) -> ConnectorDoc:
     """The connector named in the URL, or a 404 page."""
-    try:
-        response = await es(request).connector.get(connector_id=connector_id(request))
-    except NotFoundError:
-        raise web.HTTPNotFound() from None
-    connector = dict(response.body)
-    connector.setdefault("id", connector_id(request))
-    return connector
+    doc = await connectors_of(request).read(connector_id(request))
+    if doc is None:
+        raise web.HTTPNotFound()
+    return doc
+
+
+async def load_job(request: web.Request) -> SyncJobDoc:
+    """The job named in the URL if it belongs to the connector named there, or a 404 page."""
+    job = await jobs_of(request).read(request.match_info["job_id"])
+    if job is None or job.connector_id != connector_id(request):
+        raise web.HTTPNotFound()
+    return job
 
 
 def not_found(request: web.Request, message: str) -> web.Response:
@@ -85,38 +98,7 @@ class Pager:
         return self.url(self.page + 1) if self.page < self.pages else None
 
 
-def total_of(body: dict) -> int:
-    count = body.get("count")
-    if isinstance(count, int):
-        return count
-    total = (body.get("hits") or {}).get("total")
-    if isinstance(total, dict):
-        return int(total.get("value") or 0)
-    return int(total or 0)
-
-
 def last_value(form, name: str, default: str = "") -> str:
     values = form.getall(name, [])
     value = values[-1] if values else default
     return value if isinstance(value, str) else default
-
-
-def feature_enabled(connector: dict, *path: str) -> bool:
-    node = connector.get("features") or {}
-    for key in path:
-        if not isinstance(node, dict):
-            return False
-        node = node.get(key)
-    if isinstance(node, dict):
-        return bool(node.get("enabled"))
-    return bool(node)
-
-
-def is_configured(connector: dict) -> bool:
-    return connector.get("status") not in ("created", "needs_configuration", None)
-
-
-def dls_enabled(connector: dict) -> bool:
-    configuration = connector.get("configuration") or {}
-    spec = configuration.get("use_document_level_security") or {}
-    return feature_enabled(connector, "document_level_security") and spec.get("value") is True

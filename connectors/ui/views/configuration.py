@@ -7,10 +7,15 @@ import json
 from aiohttp import web
 from elasticsearch import BadRequestError
 
-from connectors.ui import es_errors
-from connectors.ui.config_form import build_form, check_submission
+from connectors.es import errors as es_errors
+from connectors.protocol import ConnectorDoc, ConnectorStatus
+from connectors.ui.config_form import build_form, check_submission, current_values
+from connectors.ui.context import connectors_of
 from connectors.ui.render import flash, render
-from connectors.ui.views.common import connector_id, es, feature_enabled, load_connector
+from connectors.ui.views.common import load_connector
+
+# before the first save the page opens in edit mode
+UNCONFIGURED = (ConnectorStatus.CREATED, ConnectorStatus.NEEDS_CONFIGURATION)
 
 
 def client_rules(form) -> str:
@@ -36,7 +41,7 @@ def _render(request, connector, form, editing, status=200, error=None, submitted
         request,
         "configuration.html",
         status=status,
-        connector=connector,
+        connector=connector.view(),
         tab="configuration",
         form=form,
         editing=editing,
@@ -49,21 +54,18 @@ def _render(request, connector, form, editing, status=200, error=None, submitted
 
 async def configuration_page(request: web.Request) -> web.Response:
     connector = await load_connector(request)
-    configuration = connector.get("configuration") or {}
-    form = build_form(configuration, bool(connector.get("is_native")), dls_feature=_dls(connector))
-    editing = request.query.get("edit") == "1" or (
-        connector.get("status") in ("created", "needs_configuration") and not form.is_empty
-    )
+    form = build_form(connector.configuration, connector.is_native, dls_feature=_dls(connector))
+    editing = request.query.get("edit") == "1" or (connector.status in UNCONFIGURED and not form.is_empty)
     return _render(request, connector, form, editing and not form.is_empty)
 
 
 async def save_configuration(request: web.Request) -> web.Response:
     connector = await load_connector(request)
-    configuration = connector.get("configuration") or {}
+    configuration = connector.configuration
     posted = await request.post()
     fields = {key: posted.getall(key)[-1] for key in posted if key != "_csrf"}
     fields = {k: v for k, v in fields.items() if isinstance(v, str)}
-    is_native = bool(connector.get("is_native"))
+    is_native = connector.is_native
     result = check_submission(configuration, fields, is_native, dls_feature=_dls(connector))
     if result.errors:
         values = dict((k, s.get("value")) for k, s in configuration.items() if isinstance(s, dict))
@@ -90,23 +92,19 @@ async def save_configuration(request: web.Request) -> web.Response:
         )
     if result.values:
         try:
-            await es(request).connector.update_configuration(
-                connector_id=connector_id(request), values=result.values
-            )
+            await connectors_of(request).update_configuration(connector.id, result.values)
         except BadRequestError as exc:
             form = build_form(configuration, is_native, dls_feature=_dls(connector))
             return _render(request, connector, form, True, status=400, error=es_errors.describe(exc))
     flash(request, "Configuration saved. The connector service checks it on its next check-in.")
-    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/configuration")
+    raise web.HTTPSeeOther(f"/connectors/{connector.id}/configuration")
 
 
-def _dls(connector: dict) -> bool:
-    return feature_enabled(connector, "document_level_security")
+def _dls(connector: ConnectorDoc) -> bool:
+    return connector.feature_enabled("document_level_security")
 
 
 def _for_visibility(configuration: dict, values: dict) -> dict:
-    from connectors.ui.config_form import current_values
-
     merged = current_values(configuration)
     merged.update({k: v for k, v in values.items() if v not in (None, "")})
     return merged

@@ -8,21 +8,13 @@ import re
 from aiohttp import web
 from elasticsearch import ApiError
 
-from connectors.ui import es_errors
-from connectors.ui.render import connector_badge, flash, render, sync_badge
-from connectors.ui.views.common import (
-    Pager,
-    connector_id,
-    dls_enabled,
-    es,
-    feature_enabled,
-    is_configured,
-    last_value,
-    load_connector,
-    page_number,
-    total_of,
-)
+from connectors.es import errors as es_errors
+from connectors.ui.connector_view import connector_state_of
+from connectors.ui.context import SETTINGS, connectors_of, jobs_of
+from connectors.ui.render import flash, render
+from connectors.ui.views.common import Pager, es, last_value, load_connector, page_number
 
+RECENT_JOBS = 5  # jobs on the overview page
 INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 MAX_NAME = 200
 
@@ -32,17 +24,12 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def list_connectors(request: web.Request) -> web.Response:
-    from connectors.ui.app import SETTINGS
-
     size = request.app[SETTINGS].page_size
     page = page_number(request)
     query = request.query.get("q", "").strip()[:200]
-    options = {"from_": (page - 1) * size, "size": size}
-    if query:
-        options["query"] = query
-    body = (await es(request).connector.list(**options)).body
-    pager = Pager(total_of(body), page, size, "page", {"q": query})
-    return render(request, "connectors.html", connectors=body.get("results") or [], pager=pager, query=query)
+    docs, total = await connectors_of(request).page((page - 1) * size, size, query or None)
+    pager = Pager(total, page, size, "page", {"q": query})
+    return render(request, "connectors.html", connectors=[d.view() for d in docs], pager=pager, query=query)
 
 
 def check_new_connector(form, service_types: list[str]) -> tuple[dict, dict[str, str]]:
@@ -72,27 +59,22 @@ def check_new_connector(form, service_types: list[str]) -> tuple[dict, dict[str,
 
 
 async def new_connector(request: web.Request) -> web.Response:
-    from connectors.ui.app import SETTINGS
-
     types = request.app[SETTINGS].service_types()
     values = {"name": "", "service_type": types[0], "index_name": "search-", "description": ""}
     return render(request, "connector_new.html", values=values, errors={}, service_types=types, error=None)
 
 
 async def create_connector(request: web.Request) -> web.Response:
-    from connectors.ui.app import SETTINGS
-
     types = request.app[SETTINGS].service_types()
     form = await request.post()
     values, errors = check_new_connector(form, types)
     if not errors:
         try:
-            response = await es(request).connector.post(
+            new_id = await connectors_of(request).create_new(
                 name=values["name"],
                 index_name=values["index_name"],
                 service_type=values["service_type"],
                 description=values["description"] or None,
-                is_native=False,
             )
         except ApiError as exc:
             if exc.meta.status in (400, 409):
@@ -106,7 +88,6 @@ async def create_connector(request: web.Request) -> web.Response:
                     error=es_errors.describe(exc),
                 )
             raise
-        new_id = response.body.get("id")
         flash(request, f"Connector “{values['name']}” created. Run a connector service for it (see below).")
         raise web.HTTPSeeOther(f"/connectors/{new_id}")
     return render(
@@ -143,56 +124,20 @@ def _source_path(service_type: str | None) -> str:
     return f"<module>:<{service_type or 'Source'} class>"
 
 
-def sync_options(connector: dict) -> list[tuple[str, str, bool]]:
-    """(job type, label, allowed) for the "Sync" menu, as Kibana offers them."""
-    return [
-        ("full", "Full content", True),
-        ("incremental", "Incremental content", feature_enabled(connector, "incremental_sync")),
-        ("access_control", "Access control", dls_enabled(connector)),
-    ]
-
-
 async def overview(request: web.Request) -> web.Response:
-    from connectors.ui.app import SETTINGS
-
-    connector = await load_connector(request)
-    jobs = (
-        await es(request).connector.sync_job_list(connector_id=connector["id"], from_=0, size=5)
-    ).body.get("results") or []
+    doc = await load_connector(request)
+    jobs, _ = await jobs_of(request).page(doc.id, 0, RECENT_JOBS)
+    connector = doc.view()
     return render(
         request,
         "overview.html",
         connector=connector,
         tab="overview",
-        jobs=jobs,
+        jobs=[job.view() for job in jobs],
         snippet=config_snippet(request.app[SETTINGS].es_host, connector),
-        configured=is_configured(connector),
+        configured=doc.is_configured,
         watch="status,error,last_sync_status,last_synced,has_configuration",
     )
-
-
-def connector_state_of(connector: dict) -> dict:
-    """What the pages watch for live refresh: status, error, last sync and the draft's state."""
-    from connectors.ui.sync_rules import default_filtering, has_draft
-
-    label, tone = connector_badge(connector.get("status"))
-    sync_label, sync_tone = sync_badge(connector.get("last_sync_status"))
-    draft = (default_filtering(connector).get("draft") or {}).get("validation") or {}
-    return {
-        "status": connector.get("status"),
-        "status_label": label,
-        "status_tone": tone,
-        "error": connector.get("error"),
-        "last_sync_status": connector.get("last_sync_status"),
-        "last_sync_label": sync_label,
-        "last_sync_tone": sync_tone,
-        "last_synced": connector.get("last_synced"),
-        "last_indexed_document_count": connector.get("last_indexed_document_count"),
-        "draft_state": draft.get("state"),
-        "has_draft": has_draft(default_filtering(connector)),
-        "configured": is_configured(connector),
-        "has_configuration": bool(connector.get("configuration")),
-    }
 
 
 async def connector_state(request: web.Request) -> web.Response:
@@ -201,14 +146,15 @@ async def connector_state(request: web.Request) -> web.Response:
 
 
 async def delete_page(request: web.Request) -> web.Response:
-    connector = await load_connector(request)
+    connector = (await load_connector(request)).view()
     return render(request, "delete.html", connector=connector, tab="overview")
 
 
 async def delete_connector(request: web.Request) -> web.Response:
-    connector = await load_connector(request)
+    doc = await load_connector(request)
+    connector = doc.view()
     form = await request.post()
-    if last_value(form, "confirm_name").strip() != (connector.get("name") or connector["id"]):
+    if last_value(form, "confirm_name").strip() != (doc.name or doc.id):
         return render(
             request,
             "delete.html",
@@ -217,13 +163,12 @@ async def delete_connector(request: web.Request) -> web.Response:
             tab="overview",
             error="Type the connector's name exactly to confirm.",
         )
-    client = es(request)
-    await client.connector.delete(connector_id=connector_id(request), delete_sync_jobs=True)
-    message = f"Connector “{connector.get('name')}” deleted."
-    if last_value(form, "delete_index") == "true" and connector.get("index_name"):
+    await connectors_of(request).delete(doc.id, delete_sync_jobs=True)
+    message = f"Connector “{doc.name}” deleted."
+    if last_value(form, "delete_index") == "true" and doc.index_name:
         try:
-            await client.indices.delete(index=connector["index_name"], ignore_unavailable=True)
-            message += f" Index {connector['index_name']} deleted."
+            await es(request).indices.delete(index=doc.index_name, ignore_unavailable=True)
+            message += f" Index {doc.index_name} deleted."
         except ApiError as exc:
             flash(request, f"The index was not deleted: {es_errors.describe(exc)}", "danger")
     flash(request, message)

@@ -6,55 +6,52 @@ import datetime as dt
 
 from aiohttp import web
 
+from connectors.protocol import ConnectorDoc, JobType
+from connectors.protocol.constants import DEFAULT_SCHEDULE_INTERVAL
 from connectors.ui import cron
+from connectors.ui.context import connectors_of
 from connectors.ui.render import flash, render
-from connectors.ui.views.common import (
-    connector_id,
-    dls_enabled,
-    es,
-    feature_enabled,
-    is_configured,
-    last_value,
-    load_connector,
-)
+from connectors.ui.views.common import last_value, load_connector
 
 SCHEDULE_TYPES = {
-    "full": "Full content sync",
-    "incremental": "Incremental content sync",
-    "access_control": "Access control sync",
+    JobType.FULL.value: "Full content sync",
+    JobType.INCREMENTAL.value: "Incremental content sync",
+    JobType.ACCESS_CONTROL.value: "Access control sync",
 }
-DEFAULT_INTERVAL = "0 0 0 * * ?"
+# the feature a connector needs for each schedule to be shown
+SCHEDULE_FEATURE = {
+    JobType.INCREMENTAL: "incremental_sync",
+    JobType.ACCESS_CONTROL: "document_level_security",
+}
 
 
-def schedules(connector: dict, now: dt.datetime) -> list[dict]:
-    scheduling = connector.get("scheduling") or {}
+def schedules(connector: ConnectorDoc, now: dt.datetime) -> list[dict]:
     result = []
-    for kind, label in SCHEDULE_TYPES.items():
-        if kind == "incremental" and not feature_enabled(connector, "incremental_sync"):
+    for kind in JobType:
+        feature = SCHEDULE_FEATURE.get(kind)
+        if feature and not connector.feature_enabled(feature):
             continue
-        if kind == "access_control" and not feature_enabled(connector, "document_level_security"):
-            continue
-        entry = scheduling.get(kind) or {}
-        interval = entry.get("interval") or DEFAULT_INTERVAL
+        enabled, interval = connector.schedule(kind)
+        interval = interval or DEFAULT_SCHEDULE_INTERVAL
         error = cron.validate(interval)
         result.append(
             {
-                "type": kind,
-                "label": label,
-                "enabled": bool(entry.get("enabled")),
+                "type": kind.value,
+                "label": SCHEDULE_TYPES[kind.value],
+                "enabled": enabled,
                 "interval": interval,
                 "error": error,
                 "runs": [] if error else cron.next_runs(interval, now, 3),
                 "picker": cron.picker_fields(interval),
-                "locked": kind == "access_control" and not dls_enabled(connector),
+                "locked": not connector.supports(kind),
             }
         )
     return result
 
 
-def custom_schedules(connector: dict, now: dt.datetime) -> list[dict]:
+def custom_schedules(connector: ConnectorDoc, now: dt.datetime) -> list[dict]:
     """The connector's ``custom_scheduling`` (written by Kibana), for a read-only table, by name."""
-    raw = connector.get("custom_scheduling")
+    raw = connector.source.get("custom_scheduling")
     if not isinstance(raw, dict):
         return []
     result = []
@@ -94,11 +91,11 @@ def _render(request, connector, status=200, errors=None, submitted=None):
         request,
         "scheduling.html",
         status=status,
-        connector=connector,
+        connector=connector.view(),
         tab="scheduling",
         schedules=items,
         custom=custom_schedules(connector, now),
-        configured=is_configured(connector),
+        configured=connector.is_configured,
         frequencies=cron.FREQUENCIES,
         day_names=["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
         month_names=[
@@ -134,7 +131,7 @@ async def save_scheduling(request: web.Request) -> web.Response:
     error = cron.validate(interval)
     if error:
         return _render(request, connector, 400, {"interval": f"Invalid cron expression: {error}."}, submitted)
-    if kind == "access_control" and enabled and not dls_enabled(connector):
+    if kind == JobType.ACCESS_CONTROL.value and enabled and not connector.dls_enabled:
         return _render(
             request,
             connector,
@@ -144,18 +141,9 @@ async def save_scheduling(request: web.Request) -> web.Response:
             },
             submitted,
         )
-    current = connector.get("scheduling") or {}
-    scheduling = {
-        name: {
-            "enabled": bool((current.get(name) or {}).get("enabled")),
-            "interval": (current.get(name) or {}).get("interval") or DEFAULT_INTERVAL,
-        }
-        for name in SCHEDULE_TYPES
-    }
-    scheduling[kind] = {"enabled": enabled, "interval": interval}
-    await es(request).connector.update_scheduling(connector_id=connector_id(request), scheduling=scheduling)
+    await connectors_of(request).update_schedule(connector, JobType(kind), enabled=enabled, interval=interval)
     flash(request, f"{SCHEDULE_TYPES[kind]} schedule saved.")
-    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/scheduling")
+    raise web.HTTPSeeOther(f"/connectors/{connector.id}/scheduling")
 
 
 async def cron_preview(request: web.Request) -> web.Response:

@@ -7,20 +7,17 @@ import json
 from aiohttp import web
 from elasticsearch import BadRequestError
 
-from connectors.ui import es_errors
+from connectors.es import errors as es_errors
+from connectors.filtering.basic_rules import DEFAULT_RULE_ID
+from connectors.filtering.drafts import domain_entry, draft_differs, draft_snippet
+from connectors.protocol import ConnectorDoc, FilteringValidationState
+from connectors.ui.context import connectors_of
 from connectors.ui.render import flash, render
-from connectors.ui.sync_rules import (
-    DEFAULT_RULE_ID,
-    POLICIES,
-    RULES,
-    default_filtering,
-    has_draft,
-    now_iso,
-    parse_advanced_snippet,
-    parse_basic_rules,
-    rule_labels,
-)
-from connectors.ui.views.common import connector_id, es, feature_enabled, load_connector
+from connectors.ui.sync_rules import POLICIES, RULES, parse_advanced_snippet, parse_basic_rules, rule_labels
+from connectors.ui.views.common import load_connector
+
+# draft states in which the service still has work to do (validate, then activate)
+PENDING_DRAFT_STATES = (FilteringValidationState.EDITED.value, FilteringValidationState.VALID.value)
 
 
 def _snippet_text(snippet: dict | None) -> str:
@@ -49,22 +46,21 @@ def _errors(draft: dict) -> list[dict]:
     return result
 
 
-def _context(connector: dict) -> dict:
-    filtering = default_filtering(connector)
+def _context(connector: ConnectorDoc) -> dict:
+    filtering = domain_entry(connector.filtering)
     active, draft = filtering.get("active") or {}, filtering.get("draft") or {}
     return {
-        "connector": connector,
+        "connector": connector.view(),
         "tab": "sync_rules",
         "active": active,
         "draft": draft,
         "active_snippet": _snippet_text(active.get("advanced_snippet")),
         "draft_snippet": _snippet_text(draft.get("advanced_snippet")),
-        "has_draft": has_draft(filtering),
-        "draft_state": (draft.get("validation") or {}).get("state") or "valid",
+        "has_draft": draft_differs(filtering),
+        "draft_state": (draft.get("validation") or {}).get("state") or FilteringValidationState.VALID.value,
         "draft_errors": _errors(draft),
-        "basic_enabled": feature_enabled(connector, "sync_rules", "basic") or not connector.get("features"),
-        "advanced_enabled": feature_enabled(connector, "sync_rules", "advanced")
-        or not connector.get("features"),
+        "basic_enabled": connector.feature_enabled("sync_rules", "basic") or not connector.features,
+        "advanced_enabled": connector.feature_enabled("sync_rules", "advanced") or not connector.features,
         "policies": POLICIES,
         "rule_kinds": RULES,
         "DEFAULT_RULE_ID": DEFAULT_RULE_ID,
@@ -74,7 +70,7 @@ def _context(connector: dict) -> dict:
 async def sync_rules_page(request: web.Request) -> web.Response:
     context = _context(await load_connector(request))
     # The service validates an edited draft, then activates a valid one: watch until it is done.
-    waiting = context["has_draft"] and context["draft_state"] in ("edited", "valid")
+    waiting = context["has_draft"] and context["draft_state"] in PENDING_DRAFT_STATES
     watch = "draft_state,has_draft" if waiting else ""
     return render(request, "sync_rules.html", watch=watch, **context)
 
@@ -130,19 +126,9 @@ async def save_draft(request: web.Request) -> web.Response:
             error="The draft was not saved: fix the problems marked below.",
             **context,
         )
-    previous = context["draft"].get("advanced_snippet") or {}
-    timestamp = now_iso()
-    advanced_snippet = {
-        "created_at": previous.get("created_at") or timestamp,
-        "updated_at": timestamp
-        if previous.get("value") != snippet
-        else previous.get("updated_at") or timestamp,
-        "value": snippet,
-    }
+    advanced_snippet = draft_snippet(context["draft"].get("advanced_snippet"), snippet)
     try:
-        await es(request).connector.update_filtering(
-            connector_id=connector_id(request), rules=rules, advanced_snippet=advanced_snippet
-        )
+        await connectors_of(request).update_filtering_draft(connector.id, rules, advanced_snippet)
     except BadRequestError as exc:
         return render(
             request,
@@ -156,27 +142,25 @@ async def save_draft(request: web.Request) -> web.Response:
             **context,
         )
     flash(request, "Draft saved. The connector service is validating it.")
-    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
+    raise web.HTTPSeeOther(f"/connectors/{connector.id}/sync-rules")
 
 
 async def activate(request: web.Request) -> web.Response:
-    await load_connector(request)
+    connector = await load_connector(request)
     try:
-        await es(request).connector.update_active_filtering(connector_id=connector_id(request))
+        await connectors_of(request).activate_filtering(connector.id)
     except BadRequestError as exc:
         flash(request, f"The draft was not activated: {es_errors.describe(exc)}", "danger")
     else:
         flash(request, "Draft sync rules activated. They apply from the next sync.")
-    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
+    raise web.HTTPSeeOther(f"/connectors/{connector.id}/sync-rules")
 
 
 async def revert(request: web.Request) -> web.Response:
     connector = await load_connector(request)
-    active = default_filtering(connector).get("active") or {}
-    await es(request).connector.update_filtering(
-        connector_id=connector_id(request),
-        rules=active.get("rules") or [],
-        advanced_snippet=active.get("advanced_snippet") or {"value": {}},
+    active = domain_entry(connector.filtering).get("active") or {}
+    await connectors_of(request).update_filtering_draft(
+        connector.id, active.get("rules") or [], active.get("advanced_snippet") or {"value": {}}
     )
     flash(request, "The draft was reset to the active rules.")
-    raise web.HTTPSeeOther(f"/connectors/{connector_id(request)}/sync-rules")
+    raise web.HTTPSeeOther(f"/connectors/{connector.id}/sync-rules")
