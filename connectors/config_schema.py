@@ -17,10 +17,11 @@ DEFAULTS: dict[str, Any] = {
         "api_key": None,
         "ca_certs": None,
         "verify_certs": True,
-        "request_timeout": 120,
-        "max_retries": 5,
-        "retry_interval": 10,
-        "retry_on_timeout": True,
+        "request_timeout": 60,
+        "max_retries": 0,
+        "retry_interval": 1,
+        "retry_on_timeout": False,
+        "outage_timeout": 180,
         "bulk": {
             "chunk_size": 500,
             "chunk_max_mem_mb": 5,
@@ -89,6 +90,7 @@ SCHEMA: dict[str, Any] = _obj(
                 "max_retries": _INT_NONNEG,
                 "retry_interval": _NUM_NONNEG,
                 "retry_on_timeout": {"type": "boolean"},
+                "outage_timeout": _NUM_NONNEG,
                 "bulk": _obj(
                     {
                         "chunk_size": _INT_POS,
