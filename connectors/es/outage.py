@@ -6,10 +6,11 @@ Failure kinds and the one layer that retries each (``docs/CONFIG.md``, "Retries"
    times out (a frozen node accepts the connection and never answers), or a whole request
    answered 429/502/503/504. Retried here, and only here: :meth:`OutagePolicy.call` repeats the
    request with exponential backoff and jitter (``elasticsearch.retry_interval`` doubling up to
-   :data:`RETRY_CAP`) until ``elasticsearch.outage_timeout`` seconds have passed since the
-   *start* of the first failed attempt, then raises :class:`ElasticsearchUnavailable`. Every
-   attempt is cut at the time left, so a frozen Elasticsearch cannot stretch the bound by a
-   request timeout. Any answer ends the outage (the next failure starts a new one).
+   ten times itself, at most :data:`RETRY_CAP`) until ``elasticsearch.outage_timeout`` seconds
+   have passed since the *start* of the first failed attempt, then raises
+   :class:`ElasticsearchUnavailable`. Every attempt is cut at the time left (but gets at least
+   one backoff cap, so the last one is a real attempt): a frozen Elasticsearch cannot stretch
+   the bound by more than that. Any answer ends the outage (the next failure starts a new one).
 2. **Elasticsearch answers but rejects single documents with 429** — the sink resends them
    (``elasticsearch.bulk.max_retries`` times, ``elasticsearch.bulk.retry_interval`` backoff);
    each resend is a request of kind 1.
@@ -76,9 +77,11 @@ class Outage:
         logger: logging.Logger | logging.LoggerAdapter,
         *,
         log_every: float = LOG_EVERY,
+        min_attempt: float = RETRY_CAP,
     ):
         self.what = what
         self.timeout = timeout
+        self.min_attempt = min_attempt
         self.logger = logger
         self.log_every = log_every
         self.since: float | None = None  # loop time the first failed attempt started
@@ -98,6 +101,12 @@ class Outage:
             return None
         now = asyncio.get_running_loop().time() if started is None else started
         return self.timeout - (now - (self.since if self.since is not None else now))
+
+    def budget(self, started: float) -> float | None:
+        """How long an attempt starting at ``started`` may take: the time left, at least
+        ``min_attempt`` (``None``: no limit)."""
+        left = self.left(started)
+        return None if left is None else max(left, self.min_attempt)
 
     def failed(self, started: float, problem: str) -> bool:
         """Record a failed attempt that started at loop time ``started``; ``True`` to give up."""
@@ -123,7 +132,7 @@ class Outage:
 
     def error(self) -> ElasticsearchUnavailable:
         return ElasticsearchUnavailable(
-            f"Elasticsearch did not answer {self.what} for {self.elapsed():.0f}s "
+            f"Elasticsearch did not answer {self.what} for {self.elapsed():.1f}s "
             f"(elasticsearch.outage_timeout is {self.timeout:g}s; last error: {self.problem})"
         )
 
@@ -143,15 +152,20 @@ class OutagePolicy:
         self.retry_interval = max(0.0, float(retry_interval))
         self.logger = logger or logging.getLogger("connectors.es.outage")
         self.log_every = log_every
+        self.cap = min(RETRY_CAP, 10 * self.retry_interval)  # the longest wait between attempts
 
     def outage(self, what: str, *, timeout: float | None | bool = True) -> Outage:
         """A tracker for one caller (``timeout=None``: never give up)."""
         return Outage(
-            what, self.timeout if timeout is True else timeout, self.logger, log_every=self.log_every
+            what,
+            self.timeout if timeout is True else timeout,
+            self.logger,
+            log_every=self.log_every,
+            min_attempt=self.cap,
         )
 
     def delay(self, attempt: int, left: float | None = None) -> float:
-        delay = backoff_delay(attempt, self.retry_interval, cap=RETRY_CAP)
+        delay = backoff_delay(attempt, self.retry_interval, cap=self.cap)
         return delay if left is None else max(0.0, min(delay, left))
 
     async def call(
@@ -170,7 +184,7 @@ class OutagePolicy:
         while True:
             started = loop.time()
             try:
-                async with asyncio.timeout(outage.left(started)):
+                async with asyncio.timeout(outage.budget(started)):
                     result = await request()
             except Exception as exc:
                 problem = no_answer(exc)

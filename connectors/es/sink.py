@@ -211,8 +211,12 @@ class ContentSink:
                 await self._queue.close()
             if self._batcher is not None:
                 await asyncio.wait({self._batcher})
+        except asyncio.CancelledError:  # the sync is stopping: no request may outlive it
+            await self.cancel()
+            raise
         finally:
-            self._state = "failed" if self._failure is not None else "finished"
+            if self._state == "finishing":
+                self._state = "failed" if self._failure is not None else "finished"
         if self._failure is not None:
             raise self._failure
         return self.stats

@@ -404,7 +404,7 @@ class SyncJobRunner:
                 await asyncio.sleep(poll)
                 started = loop.time()
                 try:  # one step: no retry inside, at most request_timeout (and never past the bound)
-                    async with asyncio.timeout(min(self.settings.request_timeout, outage.left(started))):
+                    async with asyncio.timeout(min(self.settings.request_timeout, outage.budget(started))):
                         current = await self.jobs.get(self.job.id)
                         if current is None or current.status not in (
                             JobStatus.IN_PROGRESS,
