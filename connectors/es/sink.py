@@ -346,6 +346,9 @@ class ContentSink:
         if not chunk or self._failure is not None:
             return
         await self._bulk_slots.acquire()
+        if self._failure is not None:  # failed while this chunk waited for a slot: never send it
+            self._bulk_slots.release()
+            return
         task = asyncio.create_task(self._send(chunk))
         self._bulks.add(task)
         task.add_done_callback(self._bulk_done)

@@ -31,7 +31,7 @@ REQUEST_TIMEOUT = 0.5
 SLACK = 5.0  # seconds a loaded machine may add to a bound before the test calls it a hang
 
 
-def config(es_url: str, outage_timeout: float) -> dict:
+def config(es_url: str, outage_timeout: float, **elasticsearch) -> dict:
     return {
         "elasticsearch": {
             "host": es_url,
@@ -40,6 +40,7 @@ def config(es_url: str, outage_timeout: float) -> dict:
             "retry_interval": 0.05,
             "max_retries": 0,
             "bulk": {"chunk_size": 5, "max_retries": 3, "retry_interval": 0.05},
+            **elasticsearch,
         },
         "service": {"heartbeat": 0.2, "progress_interval": 1},
         "connectors": [{"connector_id": "c1", "service_type": "fake"}],
@@ -50,10 +51,12 @@ def config(es_url: str, outage_timeout: float) -> dict:
 class Sync:
     """One full sync of ``DOCS`` documents through the proxy, paused at ``PAUSE_AT``."""
 
-    def __init__(self, direct: AsyncElasticsearch, proxy: OutageProxy, outage_timeout: float):
+    def __init__(
+        self, direct: AsyncElasticsearch, proxy: OutageProxy, outage_timeout: float, **elasticsearch
+    ):
         self.direct = direct
         self.proxy = proxy
-        self.config = config(proxy.url, outage_timeout)
+        self.config = config(proxy.url, outage_timeout, **elasticsearch)
         self.resume = asyncio.Event()
         self.client = create_client(self.config["elasticsearch"])
         self.runner: SyncJobRunner | None = None

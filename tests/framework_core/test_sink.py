@@ -172,6 +172,18 @@ async def test_a_finish_cancelled_by_a_stopping_sync_cancels_the_requests_in_fli
     assert not sink._bulks and sink.stats.indexed_document_count == 0
 
 
+async def test_a_chunk_waiting_for_a_request_slot_is_not_sent_once_the_sink_failed():
+    es = FakeEs()
+    es.request_errors = [api_error(400, "illegal_argument_exception")]
+    sink = ContentSink(es, "idx", chunk_size=1, max_concurrency=1, **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1))
+    await sink.put(doc(2))  # its chunk waits for the one request slot
+    with pytest.raises(SyncError, match="status 400"):
+        await sink.finish()
+    assert es.bulk_requests == []  # no second request (on a frozen cluster: another long wait)
+
+
 async def test_items_rejected_with_429_are_retried_alone():
     es = FakeEs()
     es.item_status = lambda action, doc_id, attempt: (
