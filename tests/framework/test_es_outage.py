@@ -13,6 +13,7 @@ import asyncio
 import logging
 
 import pytest
+import yaml
 from elasticsearch import AsyncElasticsearch
 
 from connectors.configuration import merge_configuration
@@ -21,9 +22,18 @@ from connectors.protocol import JobStatus, JobType, TriggerMethod
 from connectors.services.base import ServiceContext
 from connectors.sync.runner import StopReason, SyncJobRunner
 from tests.framework import fake_source
-from tests.framework.e2e_support import JOBS, get_source, ids_in, until
-from tests.framework.fake_source import FakeDataSource, make_docs
+from tests.framework.e2e_support import (
+    JOBS,
+    ServiceProcess,
+    get_source,
+    ids_in,
+    job_status,
+    until,
+    write_config,
+)
+from tests.framework.fake_source import FakeDataSource, make_docs, write_fixture
 from tests.framework.outage_proxy import OutageProxy
+from tests.framework.test_e2e import create_and_configure
 
 DOCS = 30
 PAUSE_AT = 10  # the listing waits before this document until the test has started the outage
@@ -127,6 +137,11 @@ async def sync_factory(direct, proxy):
     yield start
     for sync in started:
         await sync.close()
+
+
+async def indexed(client, index: str) -> int:
+    await client.indices.refresh(index=index)
+    return (await client.count(index=index))["count"]
 
 
 def logged(caplog, text: str) -> bool:
@@ -244,3 +259,35 @@ def _final_write_warnings(caplog) -> int:
         "does not answer the write of this job's final status" in record.getMessage()
         for record in caplog.records
     )
+
+
+@pytest.mark.slow
+async def test_sigterm_ends_the_service_while_a_job_waits_for_elasticsearch(
+    es_standin, direct, proxy, tmp_path
+):
+    docs_file = tmp_path / "docs.json"
+    write_fixture(docs_file, make_docs(40), delay=0.05)  # a listing of about 2 s
+    path = write_config(
+        tmp_path / "config.yml", proxy.url, ["c1"], bulk={"chunk_size": 5, "retry_interval": 0.05}
+    )
+    settings = yaml.safe_load(path.read_text())
+    settings["elasticsearch"].update(request_timeout=REQUEST_TIMEOUT, outage_timeout=1, retry_interval=0.05)
+    path.write_text(yaml.safe_dump(settings))
+    service = await ServiceProcess(path, tmp_path / "service.log").start()
+    try:
+        await create_and_configure(direct, "c1", docs_file, index="search-outage")
+        job_id = (await direct.connector.sync_job_post(id="c1", job_type="full", trigger_method="on_demand"))[
+            "id"
+        ]
+        await until(lambda: job_status(direct, job_id, "in_progress"), what="job running")
+        await until(lambda: indexed(direct, "search-outage"), what="first documents indexed")
+        await proxy.refuse()  # Elasticsearch killed, as far as the service can tell
+        await until(
+            lambda: "does not answer the write of this job's final status error" in service.text,
+            what="the final write waiting",
+        )
+        assert await service.terminate(60) == 0  # SIGTERM ends the process although ES is down
+        assert "the job stays in progress until the orphan cleanup" in service.text
+        assert (await get_source(direct, JOBS, job_id))["status"] == "in_progress"  # left to the cleanup
+    finally:
+        await service.ensure_stopped()
