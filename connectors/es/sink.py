@@ -128,7 +128,7 @@ class ContentSink:
             await self._check_pipeline()
             if full:
                 self._existing = await self.outage.call(
-                    f"reading the existing documents of {self.index_name}", self._load_existing
+                    f"the read of the existing documents of {self.index_name}", self._load_existing
                 )
         except ElasticsearchUnavailable:
             self._state = "failed"

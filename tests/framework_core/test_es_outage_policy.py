@@ -112,3 +112,32 @@ async def test_abort_stops_the_retries_at_once():
     with pytest.raises(ElasticsearchUnavailable):
         await OutagePolicy(60, 0.001, LOGGER).call("x", request, abort=lambda: len(calls) >= 2)
     assert len(calls) == 2
+
+
+def test_the_outage_settings_reach_the_sink_from_the_config():
+    from connectors.sync.plumbing import default_plumbing
+    from connectors.sync.settings import ServiceSettings
+
+    from connectors.config_schema import DEFAULTS
+
+    defaults = ServiceSettings.from_config({})
+    assert (defaults.outage_timeout, defaults.retry_interval, defaults.request_timeout) == (180, 1, 60)
+    documented = DEFAULTS["elasticsearch"]
+    assert (documented["outage_timeout"], documented["retry_interval"], documented["request_timeout"]) == (
+        180,
+        1,
+        60,
+    )
+    settings = ServiceSettings.from_config(
+        {
+            "elasticsearch": {
+                "outage_timeout": 42,
+                "retry_interval": 0.5,
+                "request_timeout": 7,
+                "bulk": {"max_retries": 1},
+            }
+        }
+    )
+    sink = default_plumbing().make_sink(None, "idx", None, settings.sink_options(), LOGGER)
+    assert (sink.outage.timeout, sink.outage.retry_interval, sink.outage.cap) == (42, 0.5, 5)
+    assert sink.max_retries == 1 and settings.request_timeout == 7
