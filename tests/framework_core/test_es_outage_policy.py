@@ -115,10 +115,9 @@ async def test_abort_stops_the_retries_at_once():
 
 
 def test_the_outage_settings_reach_the_sink_from_the_config():
+    from connectors.config_schema import DEFAULTS
     from connectors.sync.plumbing import default_plumbing
     from connectors.sync.settings import ServiceSettings
-
-    from connectors.config_schema import DEFAULTS
 
     defaults = ServiceSettings.from_config({})
     assert (defaults.outage_timeout, defaults.retry_interval, defaults.request_timeout) == (180, 1, 60)
