@@ -5,13 +5,16 @@ settings scaled down by ``--scale`` (every duration divided by it), so that an h
 case runs in a minute or two::
 
     .venv/bin/python -m tests.framework.measure_outage --scale 60 [--old-defaults] [--thaw-after 0]
+    .venv/bin/python -m tests.framework.measure_outage --scale 10 --kill-for 20 [--old-defaults]
 
 ``--old-defaults`` uses the defaults before the fix (request_timeout 120, max_retries 5,
 retry_on_timeout, bulk.max_retries 3, bulk.retry_interval 2), to run against the old code;
 otherwise the current defaults (request_timeout 60, outage_timeout 180, retry_interval 1). The
 Elasticsearch stand-in is frozen (loopback proxy, like ``kill -STOP``) once the first documents
 are indexed, and thawed ``--thaw-after`` (scaled) seconds after the runner gave up. Prints
-seconds from the freeze, both scaled and multiplied back to real defaults.
+seconds from the freeze, both scaled and multiplied back to real defaults. With ``--kill-for``
+the port is closed instead (a killed node) for that many (scaled) seconds, then opened again,
+and the job's outcome is printed.
 """
 
 from __future__ import annotations
@@ -97,6 +100,37 @@ async def measure(scale: float, old: bool, thaw_after: float) -> None:
     print(f"  freeze -> job marked by the runner: {both(marked)} (status now {status})")
 
 
+async def kill_for(scale: float, old: bool, seconds: float) -> None:
+    base = OLD if old else NEW
+    es_settings = {k: (v / scale if type(v) in (int, float) else v) for k, v in base.items()}
+    es_settings["max_retries"] = base["max_retries"]
+    bulk = {"chunk_size": 5, "max_retries": 3, "retry_interval": 2 / scale}
+    async with EsStandin(port=0) as es, OutageProxy(es.host, es.port) as proxy:
+        direct = AsyncElasticsearch(es.url, request_timeout=30)
+        sync = Sync(direct, proxy, es_settings.pop("outage_timeout", 0), **es_settings, bulk=bulk)
+        await sync.start()
+        loop = asyncio.get_running_loop()
+        await proxy.refuse()
+        killed_at = loop.time()
+        sync.resume.set()
+        await asyncio.wait({sync.task}, timeout=seconds)  # the node stays down this long
+        await proxy.up()
+        back = loop.time() - killed_at
+        await asyncio.wait({sync.task}, timeout=600 / scale + 30)
+        ended = loop.time() - killed_at
+        job = await get_source(direct, JOBS, sync.job_id)
+        await sync.close()
+        await direct.close()
+    print(
+        f"{'old' if old else 'new'} defaults / {scale:g}, Elasticsearch killed for {seconds * scale:g}s at the defaults"
+    )
+    print(f"  back after {back * scale:.0f}s; runner ended after {ended * scale:.0f}s (at the defaults)")
+    print(
+        f"  job: {job['status']}, indexed {job.get('indexed_document_count')}, total "
+        f"{job.get('total_document_count')} of 30, error {job.get('error')!r}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=60)
@@ -104,8 +138,12 @@ def main() -> None:
     parser.add_argument(
         "--thaw-after", type=float, default=0.0, help="seconds (at the defaults) after giving up"
     )
+    parser.add_argument("--kill-for", type=float, help="seconds (at the defaults) the port stays closed")
     args = parser.parse_args()
-    asyncio.run(measure(args.scale, args.old_defaults, args.thaw_after / args.scale))
+    if args.kill_for is not None:
+        asyncio.run(kill_for(args.scale, args.old_defaults, args.kill_for / args.scale))
+    else:
+        asyncio.run(measure(args.scale, args.old_defaults, args.thaw_after / args.scale))
 
 
 if __name__ == "__main__":
