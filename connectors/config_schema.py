@@ -21,10 +21,11 @@ DEFAULTS: dict[str, Any] = {
         "api_key": None,
         "ca_certs": None,
         "verify_certs": True,
-        "request_timeout": 120,
-        "max_retries": 5,
-        "retry_interval": 10,
-        "retry_on_timeout": True,
+        "request_timeout": 60,
+        "max_retries": 0,
+        "retry_interval": 1,
+        "retry_on_timeout": False,
+        "outage_timeout": 180,
         "bulk": {
             "chunk_size": 500,
             "chunk_max_mem_mb": 5,
@@ -93,6 +94,7 @@ SCHEMA: dict[str, Any] = _obj(
                 "max_retries": _INT_NONNEG,
                 "retry_interval": _NUM_NONNEG,
                 "retry_on_timeout": {"type": "boolean"},
+                "outage_timeout": _NUM_NONNEG,
                 "bulk": _obj(
                     {
                         "chunk_size": _INT_POS,
@@ -157,6 +159,7 @@ MAXIMA: dict[str, float] = {
     "elasticsearch.request_timeout": 3600,
     "elasticsearch.max_retries": 100,
     "elasticsearch.retry_interval": 3600,
+    "elasticsearch.outage_timeout": 86_400,
     "elasticsearch.bulk.chunk_size": 100_000,
     "elasticsearch.bulk.chunk_max_mem_mb": 100,  # Elasticsearch's default http.max_content_length
     "elasticsearch.bulk.queue_max_size": 1_000_000,

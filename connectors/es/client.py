@@ -1,4 +1,11 @@
-"""Build the official ``AsyncElasticsearch`` client from the ``elasticsearch`` config section."""
+"""Build the official ``AsyncElasticsearch`` client from the ``elasticsearch`` config section.
+
+The transport makes one attempt per request, bounded by ``elasticsearch.request_timeout``: it
+never retries a status (429/5xx) and, unless ``elasticsearch.retry_on_timeout`` is set, never a
+timeout; ``elasticsearch.max_retries`` (default 0) only fails a request over to another host at
+once after a connection error. Waiting out an Elasticsearch that does not answer is the job of
+:mod:`connectors.es.outage` (one retry layer per failure kind; see its docstring).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ USER_AGENT = "confluence-connectors-python"
 #: heartbeat and scheduling pass. This variable (read by the client) turns that walk off; the
 #: warnings themselves are unchanged, they only point at the client instead of the caller.
 STACKLEVEL_ENV = "DISABLE_WARN_STACKLEVEL"
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds; a frozen Elasticsearch is noticed after this long
 
 
 def response_body(response: Any) -> Any:
@@ -41,10 +49,10 @@ def client_options(section: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigurationError(problems)
     options: dict[str, Any] = {
         "hosts": [str(h).rstrip("/") for h in hosts],
-        "request_timeout": float(section.get("request_timeout", 120)),
-        "max_retries": int(section.get("max_retries", 5)),
-        "retry_on_timeout": bool(section.get("retry_on_timeout", True)),
-        "retry_on_status": (429, 502, 503, 504),
+        "request_timeout": float(section.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)),
+        "max_retries": int(section.get("max_retries", 0)),
+        "retry_on_timeout": bool(section.get("retry_on_timeout", False)),
+        "retry_on_status": (),  # statuses are retried by connectors.es.outage, with backoff
         "headers": {"user-agent": USER_AGENT},
     }
     api_key = section.get("api_key")

@@ -1,6 +1,9 @@
 """What a full sync's sink starts from: the ``_id → _timestamp`` of every document already in the
 index, read with a point in time and ``search_after``, each timestamp kept as a 56-bit
-fingerprint (about 136 bytes per document with its id, the sink's only O(n) structure)."""
+fingerprint (about 136 bytes per document with its id, the sink's only O(n) structure).
+
+:func:`load_existing` does not retry: an Elasticsearch that does not answer (also during the
+refresh) raises, and the sink's outage policy repeats the whole read."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from elasticsearch import ApiError, NotFoundError, TransportError
 
 from connectors.es.client import response_body
+from connectors.es.outage import no_answer
 
 PIT_KEEP_ALIVE = "5m"
 
@@ -25,6 +29,8 @@ async def load_existing(client, index_name: str, page_size: int, logger) -> dict
     try:  # documents written moments ago (a previous sync) must be visible to the search
         await client.indices.refresh(index=index_name, ignore_unavailable=True)
     except (ApiError, TransportError, AttributeError) as exc:
+        if no_answer(exc):  # Elasticsearch is down: the caller's outage policy retries the whole read
+            raise
         logger.debug(f"refreshing {index_name} failed: {type(exc).__name__}")
     try:
         pit = await client.open_point_in_time(index=index_name, keep_alive=PIT_KEEP_ALIVE)

@@ -14,9 +14,15 @@ Flow of one sync::
   and their fields are merged into the document before it is queued.
 * The queue is bounded by count and by bytes, so a fast source waits for Elasticsearch
   (back-pressure on ``put``). Chunks are bounded by ``chunk_size`` and ``chunk_max_mem_mb``.
-* A ``_bulk`` request that fails with 429, 5xx or a connection error is retried with exponential
-  backoff and jitter; items answered 429 are retried alone. Other item errors are counted and
-  logged with the document id.
+* Retries, one layer per failure kind (rules in :mod:`connectors.es.outage`): every request the
+  sink makes (``_bulk``, the pipeline check, the read of existing ids) is retried by its
+  :class:`~connectors.es.outage.OutagePolicy` while Elasticsearch does not answer (connection
+  refused or reset, timeout, 429/502/503/504 of the whole request), at most ``outage_timeout``
+  seconds from the start of the first failed attempt; then the sink fails with
+  :class:`ElasticsearchUnavailable` and stops its other requests. Documents answered 429 inside a
+  ``_bulk`` answer are resent alone, ``max_retries`` times after ``retry_interval`` backoff (each
+  resend is again a request under the outage bound). Other item errors are counted and logged
+  with the document id.
 * A lazy download that raises (after the source's own retries) makes the document *failed*,
   never silently dropped: a document the index already holds keeps its indexed version
   untouched (and is not deleted as stale); any other is written with its listed metadata,
@@ -38,17 +44,17 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, NotFoundError, TransportError
+from elasticsearch import ApiError, NotFoundError, TransportError
 
-from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
+from connectors.errors import ElasticsearchUnavailable, ErrorBudgetExceeded, SyncCanceled, SyncError
 from connectors.es.client import response_body
 from connectors.es.errors import api_error_text as _api_error_text
 from connectors.es.existing import fingerprint as _fingerprint
 from connectors.es.existing import load_existing
+from connectors.es.outage import DEFAULT_OUTAGE_TIMEOUT, DEFAULT_RETRY_INTERVAL, OutagePolicy
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
 from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, json_bytes
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 OP_CREATE = "create"  # bulk action of a failed download's metadata-only document
 CONTENT_SKIPPED_REASON = "content_skipped_reason"
 _ACTION_OVERHEAD = 80  # bytes of an action line besides the id
@@ -96,6 +102,8 @@ class ContentSink:
         error_budget: int = 100,
         flush_interval: float = 1.0,
         page_size: int = 1000,
+        outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
+        outage_retry_interval: float = DEFAULT_RETRY_INTERVAL,
         logger: logging.Logger | logging.LoggerAdapter | None = None,
     ):
         self.client = client
@@ -111,6 +119,7 @@ class ContentSink:
         self.flush_interval = float(flush_interval)
         self.page_size = max(1, int(page_size))
         self.logger = logger or logging.getLogger("connectors.es.sink")
+        self.outage = OutagePolicy(outage_timeout, outage_retry_interval, self.logger)
         self.stats = SyncStats()
         self._download_slots = asyncio.Semaphore(max(1, int(concurrent_downloads)))
         self._bulk_slots = asyncio.Semaphore(max(1, int(max_concurrency)))
@@ -129,16 +138,20 @@ class ContentSink:
         if self._state != "new":
             raise RuntimeError("ContentSink.start() can be called once")
         self._state = "running"
-        await self._check_pipeline()
-        if full:
-            try:
-                self._existing = await self._load_existing()
-            except (ApiError, TransportError) as exc:
-                self._state = "failed"
-                detail = _api_error_text(exc) if isinstance(exc, ApiError) else type(exc).__name__
-                raise SyncError(
-                    f"reading the existing documents of {self.index_name} failed: {detail}"
-                ) from None
+        try:
+            await self._check_pipeline()
+            if full:
+                self._existing = await self.outage.call(
+                    f"the read of the existing documents of {self.index_name}", self._load_existing
+                )
+        except ElasticsearchUnavailable:
+            self._state = "failed"
+            raise
+        except (ApiError, TransportError) as exc:
+            self._state = "failed"
+            detail = _api_error_text(exc) if isinstance(exc, ApiError) else type(exc).__name__
+            raise SyncError(f"reading the existing documents of {self.index_name} failed: {detail}") from None
+        if self._existing is not None:
             self.stats.existing_document_count = len(self._existing)
         self._queue = MemQueue(self.queue_max_size, self.queue_max_bytes)
         self._batcher = asyncio.create_task(self._run_batcher(), name=f"sink-batcher-{self.index_name}")
@@ -214,8 +227,12 @@ class ContentSink:
                 await self._queue.close()
             if self._batcher is not None:
                 await asyncio.wait({self._batcher})
+        except asyncio.CancelledError:  # the sync is stopping: no request may outlive it
+            await self.cancel()
+            raise
         finally:
-            self._state = "failed" if self._failure is not None else "finished"
+            if self._state == "finishing":
+                self._state = "failed" if self._failure is not None else "finished"
         if self._failure is not None:
             raise self._failure
         return self.stats
@@ -241,13 +258,18 @@ class ContentSink:
         if not self.pipeline_name:
             return
         try:
-            await self.client.ingest.get_pipeline(id=self.pipeline_name)
+            await self.outage.call(
+                f"the check of ingest pipeline {self.pipeline_name}",
+                lambda: self.client.ingest.get_pipeline(id=self.pipeline_name),
+            )
         except NotFoundError:
             self._state = "failed"
             raise SyncError(
                 f"the ingest pipeline '{self.pipeline_name}' of index {self.index_name} does not exist in "
                 "Elasticsearch: create it, or change the connector's pipeline settings"
             ) from None
+        except ElasticsearchUnavailable:
+            raise
         except Exception as exc:  # cannot tell (no permission, old cluster): let _bulk decide
             self.logger.debug(f"could not check ingest pipeline {self.pipeline_name}: {type(exc).__name__}")
 
@@ -359,6 +381,9 @@ class ContentSink:
         if not chunk or self._failure is not None:
             return
         await self._bulk_slots.acquire()
+        if self._failure is not None:  # failed while this chunk waited for a slot: never send it
+            self._bulk_slots.release()
+            return
         task = asyncio.create_task(self._send(chunk))
         self._bulks.add(task)
         task.add_done_callback(self._bulk_done)
@@ -392,7 +417,7 @@ class ContentSink:
                 pending = retry
         except asyncio.CancelledError:
             raise
-        except SyncError as exc:
+        except (SyncError, ElasticsearchUnavailable) as exc:
             await self._fail(exc)
         except Exception as exc:
             await self._fail(SyncError(f"writing to {self.index_name} failed: {type(exc).__name__}: {exc}"))
@@ -427,32 +452,23 @@ class ContentSink:
         kwargs: dict[str, Any] = {"operations": lines}
         if self.pipeline_name:
             kwargs["pipeline"] = self.pipeline_name
-        attempt = 0
-        while True:
-            try:
-                return response_body(await self.client.bulk(**kwargs))
-            except ApiError as exc:
-                status = exc.meta.status if exc.meta is not None else None
-                if status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
-                    raise SyncError(
-                        f"Elasticsearch refused a _bulk request to {self.index_name} "
-                        f"(status {status}: {_api_error_text(exc)}) after {attempt + 1} attempt(s)"
-                    ) from None
-                problem = f"status {status}"
-            except (ConnectionError, ConnectionTimeout, TransportError) as exc:
-                if attempt >= self.max_retries:
-                    raise SyncError(
-                        f"Elasticsearch unreachable while writing to {self.index_name} "
-                        f"({type(exc).__name__}) after {attempt + 1} attempt(s)"
-                    ) from None
-                problem = type(exc).__name__
-            delay = backoff_delay(attempt, self.retry_interval)
-            self.logger.warning(
-                f"_bulk to {self.index_name} failed ({problem}); retry {attempt + 1} of {self.max_retries} "
-                f"in {delay:.1f}s"
+        try:
+            response = await self.outage.call(
+                f"a _bulk request to {self.index_name}",
+                lambda: self.client.bulk(**kwargs),
+                abort=lambda: self._failure is not None,  # another request gave up: stop too
             )
-            await asyncio.sleep(delay)
-            attempt += 1
+        except ApiError as exc:  # not an outage (400, 401, 500, ...): retrying cannot fix it
+            status = exc.meta.status if exc.meta is not None else None
+            raise SyncError(
+                f"Elasticsearch refused a _bulk request to {self.index_name} "
+                f"(status {status}: {_api_error_text(exc)})"
+            ) from None
+        except TransportError as exc:  # TLS, serialization: not an outage either
+            raise SyncError(
+                f"a _bulk request to {self.index_name} failed: {type(exc).__name__}: {exc}"
+            ) from None
+        return response_body(response)
 
     # -- failures ---------------------------------------------------------------------------
     async def _reject(self, doc_id: str | None, reason: str, action: str = "index") -> None:

@@ -15,7 +15,7 @@ MIB = 1024 * 1024
 
 @dataclass
 class SyncPlumbing:
-    # (client, index_name, pipeline: dict, bulk_settings: dict, logger) -> sink
+    # (client, index_name, pipeline: dict, sink options: ServiceSettings.sink_options(), logger) -> sink
     make_sink: Callable[..., Any]
     # (filtering map {rules, advanced_snippet}) -> object with .matches(doc)
     make_filter: Callable[[dict], Any]
@@ -38,6 +38,8 @@ def _make_sink(client, index_name, pipeline, bulk, logger):
             "max_retries",
             "retry_interval",
             "error_budget",
+            "outage_timeout",
+            "outage_retry_interval",
         )
         if key in bulk
     }

@@ -13,19 +13,36 @@
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
    storing the source's ``sync_cursor`` after a successful content sync.
+
+Elasticsearch outages (rules of :mod:`connectors.es.outage`; ``docs/CONFIG.md``, "Retries"):
+
+* the index preparation and every sink request are retried while Elasticsearch does not answer,
+  at most ``elasticsearch.outage_timeout`` seconds from the first failed attempt; the watcher's
+  heartbeat and cancel check are not retried (it polls again) but count against the same bound:
+  failing for longer stops the sync. Failures are logged at a bounded rate, never fatal earlier;
+* a sync that gave up ends ``error`` with the reason. The final write (count, terminal state)
+  is then retried, without limit, until Elasticsearch answers: while it is known to be down
+  each attempt starts with a read of the job cut at :data:`PROBE_TIMEOUT`, so the count adds
+  no long wait, and the state is written as soon as it answers again;
+* if the service is stopping (SIGTERM) while Elasticsearch is known to be down, the runner gives
+  up that wait at once and the job stays ``in_progress``: the orphan cleanup marks it ``error``
+  once its heartbeat is older than ``service.job_idle_threshold``. A stop with Elasticsearch up
+  writes ``suspended`` as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
 from connectors.configuration import DataSourceConfiguration
-from connectors.errors import ConnectorError, SyncError
+from connectors.errors import ConnectorError, ElasticsearchUnavailable, SyncError
 from connectors.es.errors import error_message
+from connectors.es.outage import OutagePolicy, no_answer
 from connectors.logger import get_logger, set_task_context
 from connectors.protocol import (
     ACCESS_CONTROL_INDEX_PREFIX,
@@ -44,19 +61,28 @@ from connectors.sync.progress import Progress, ProgressReporter
 from connectors.sync.settings import ServiceSettings
 
 CANCEL_POLL_MAX = 1.0
+PROBE_TIMEOUT = 10.0  # seconds: a read while Elasticsearch is known to be down (final write)
 
 
 class StopReason(enum.Enum):
     CANCELED = "canceled"  # a user asked (job status canceling)
     SUSPENDED = "suspended"  # the service is shutting down
     LOST = "lost"  # the job was finished or deleted by someone else
+    UNREACHABLE = "unreachable"  # Elasticsearch did not answer the watcher within the outage bound
 
 
 STOP_STATUS = {
     StopReason.CANCELED: JobStatus.CANCELED,
     StopReason.SUSPENDED: JobStatus.SUSPENDED,
     StopReason.LOST: JobStatus.ERROR,
+    StopReason.UNREACHABLE: JobStatus.ERROR,
 }
+FAILING_STOPS = (StopReason.LOST, StopReason.UNREACHABLE)  # they end the job error, with a reason
+LOST_ERROR = "the job was finished or removed by another process while running"
+
+
+class _LeftInProgress(Exception):
+    """The service stopped while the final write waited for Elasticsearch."""
 
 
 def mappings_extra_of(source) -> dict | None:
@@ -99,12 +125,19 @@ class SyncJobRunner:
         self._stop_reason: StopReason | None = None
         self._work: asyncio.Task | None = None
         self._cursor: dict | None = None
+        self.outage = OutagePolicy(settings.outage_timeout, settings.retry_interval, self.logger)
+        self._stop_error: str | None = None
+        self._shutdown = asyncio.Event()  # the service is stopping (the job would end suspended)
+        self._es_down = False  # Elasticsearch was not answering when the work ended
 
     # -- control -------------------------------------------------------------------------
-    def request_stop(self, reason: StopReason) -> None:
+    def request_stop(self, reason: StopReason, error: str | None = None) -> None:
         """Stop the work (first reason wins); the job then ends canceled/suspended/error."""
         if self._stop_reason is None:
             self._stop_reason = reason
+            self._stop_error = error or (LOST_ERROR if reason is StopReason.LOST else None)
+        if reason is StopReason.SUSPENDED:
+            self._shutdown.set()
         if self._work is not None and not self._work.done():
             self._work.cancel()
 
@@ -153,13 +186,15 @@ class SyncJobRunner:
                 self.request_stop(StopReason.SUSPENDED)
                 await asyncio.gather(self._work, return_exceptions=True)
             status = STOP_STATUS[self._stop_reason]
-            if self._stop_reason is StopReason.LOST:
-                error = "the job was finished or removed by another process while running"
+            if self._stop_reason in FAILING_STOPS:
+                error = self._stop_error
+                self.logger.error(f"sync failed: {error}")
         except Exception as exc:  # every failure ends the job with a readable error
-            if self._stop_reason is not None and self._stop_reason is not StopReason.LOST:
+            if self._stop_reason is not None and self._stop_reason not in FAILING_STOPS:
                 status = STOP_STATUS[self._stop_reason]  # an error caused by stopping (e.g. SyncCanceled)
             else:
                 status, error = JobStatus.ERROR, error_message(exc)
+                self._es_down = self._es_down or isinstance(exc, ElasticsearchUnavailable)
                 self.logger.error(f"sync failed: {error}", exc_info=not isinstance(exc, ConnectorError))
         finally:
             watcher.cancel()
@@ -167,14 +202,13 @@ class SyncJobRunner:
             await reporter.stop()
         return await self._finish(status, error)
 
-    async def _finish(self, status: JobStatus, error: str | None) -> JobStatus:
+    async def _finish(self, status: JobStatus, error: str | None) -> JobStatus | None:
         counts = self.counts()
-        counts["total_document_count"] = await self._index_count()
-        written = None
+        counts.setdefault("total_document_count", 0)
         try:
-            written = await self.jobs.terminate(self.job.id, status, error, counts)
-        except Exception as exc:
-            self.logger.error(f"could not write the job's final status {status.value}: {error_message(exc)}")
+            written = await self._write_final(status, error, counts)
+        except _LeftInProgress:
+            return None
         final = written.status if written is not None else None
         if final is None:
             try:
@@ -193,6 +227,46 @@ class SyncJobRunner:
         if final is not None:
             await self._connector_sync_done(final, error, counts)
         return final
+
+    async def _write_final(self, status: JobStatus, error: str | None, counts: dict):
+        """Count the index and write the terminal state; while Elasticsearch does not answer, try
+        again (backoff, bounded logging) until it does. ``None`` if not written (someone else
+        finished the job, or a write error that is not an outage); :class:`_LeftInProgress` if
+        the service stops while Elasticsearch is down."""
+        loop = asyncio.get_running_loop()
+        outage = self.outage.outage(f"the write of this job's final status {status.value}", timeout=None)
+        attempt = 0
+        while True:
+            if self._es_down and self._shutdown.is_set():
+                self.logger.error(
+                    f"the service is stopping while Elasticsearch does not answer: this job's final status "
+                    f"{status.value} is not written; the job stays in progress until the orphan cleanup of "
+                    "a running service marks it error"
+                )
+                raise _LeftInProgress
+            started = loop.time()
+            try:
+                if self._es_down:  # known down: a short read first, so the count adds no long wait
+                    async with asyncio.timeout(min(PROBE_TIMEOUT, self.settings.request_timeout)):
+                        await self.jobs.get(self.job.id)
+                counts["total_document_count"] = await self._index_count()
+                written = await self.jobs.terminate(self.job.id, status, error, counts)
+            except Exception as exc:
+                problem = no_answer(exc)
+                if problem is None:
+                    self.logger.error(
+                        f"could not write the job's final status {status.value}: {error_message(exc)}"
+                    )
+                    return None
+                self._es_down = True
+                outage.failed(started, problem)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.outage.delay(attempt)):
+                        await self._shutdown.wait()
+                attempt += 1
+                continue
+            outage.answered()
+            return written
 
     async def _execute(self, connector, cursor) -> None:
         source_cls = self.registry.get(self.job.service_type)
@@ -219,13 +293,19 @@ class SyncJobRunner:
     # -- the three kinds of sync ---------------------------------------------------------
     def _new_sink(self, index_name: str):
         self.sink = self.plumbing.make_sink(
-            self.client, index_name, self.job.pipeline, self.settings.bulk, self.logger
+            self.client, index_name, self.job.pipeline, self.settings.sink_options(), self.logger
         )
         return self.sink
 
+    async def _ensure_index(self, index_name: str, mappings_extra: dict | None = None) -> None:
+        await self.outage.call(
+            f"the preparation of index {index_name}",
+            lambda: self.plumbing.ensure_index(self.client, index_name, mappings_extra),
+        )
+
     async def _full(self, source) -> None:
         index_name = self._content_index()
-        await self.plumbing.ensure_index(self.client, index_name, mappings_extra_of(source))
+        await self._ensure_index(index_name, mappings_extra_of(source))
         rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=True)
@@ -245,7 +325,7 @@ class SyncJobRunner:
         if not getattr(source, "incremental_sync_enabled", False):
             raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
         index_name = self._content_index()
-        await self.plumbing.ensure_index(self.client, index_name, mappings_extra_of(source))
+        await self._ensure_index(index_name, mappings_extra_of(source))
         rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=False)
@@ -269,7 +349,7 @@ class SyncJobRunner:
         index_name = self.job.index_name or ""
         if not index_name.startswith(ACCESS_CONTROL_INDEX_PREFIX):
             index_name = ACCESS_CONTROL_INDEX_PREFIX + index_name
-        await self.plumbing.ensure_index(self.client, index_name)
+        await self._ensure_index(index_name)
         sink = self._new_sink(index_name)
         await sink.start(full=True)
         try:
@@ -306,6 +386,8 @@ class SyncJobRunner:
             resp = await self.client.count(index=index_name, ignore_unavailable=True)
             return int(resp["count"])
         except Exception as exc:
+            if no_answer(exc):
+                raise  # Elasticsearch is down: the final write waits for it
             self.logger.warning(f"could not count documents of {index_name}: {error_message(exc)}")
             return 0
 
@@ -314,25 +396,40 @@ class SyncJobRunner:
         poll = min(CANCEL_POLL_MAX, self.settings.job_heartbeat)
         loop = asyncio.get_running_loop()
         next_beat = loop.time() + self.settings.job_heartbeat
-        while True:
-            await asyncio.sleep(poll)
-            try:
-                current = await self.jobs.get(self.job.id)
-                if current is None or current.status not in (JobStatus.IN_PROGRESS, JobStatus.CANCELING):
-                    self.logger.warning("job no longer in progress here; stopping")
-                    self.request_stop(StopReason.LOST)
-                    return
-                if current.status is JobStatus.CANCELING:
-                    self.logger.info("cancellation requested; stopping")
-                    self.request_stop(StopReason.CANCELED)
-                    return
-                if loop.time() >= next_beat:
-                    await self.jobs.heartbeat(self.job.id, self._heartbeat_counts())
-                    next_beat = loop.time() + self.settings.job_heartbeat
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep heartbeating through transient errors
-                self.logger.warning(f"job heartbeat failed: {error_message(exc)}")
+        outage = self.outage.outage("the job's heartbeat and cancel check")
+        try:
+            while True:
+                await asyncio.sleep(poll)
+                started = loop.time()
+                try:  # one step: no retry inside, at most request_timeout (and never past the bound)
+                    async with asyncio.timeout(min(self.settings.request_timeout, outage.budget(started))):
+                        current = await self.jobs.get(self.job.id)
+                        if current is None or current.status not in (
+                            JobStatus.IN_PROGRESS,
+                            JobStatus.CANCELING,
+                        ):
+                            self.logger.warning("job no longer in progress here; stopping")
+                            self.request_stop(StopReason.LOST)
+                            return
+                        if current.status is JobStatus.CANCELING:
+                            self.logger.info("cancellation requested; stopping")
+                            self.request_stop(StopReason.CANCELED)
+                            return
+                        if loop.time() >= next_beat:
+                            await self.jobs.heartbeat(self.job.id, self._heartbeat_counts())
+                            next_beat = loop.time() + self.settings.job_heartbeat
+                    outage.answered()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # logged (bounded), never fatal before the outage bound
+                    problem = no_answer(exc)
+                    if problem is None:
+                        self.logger.warning(f"job heartbeat failed: {error_message(exc)}")
+                    elif outage.failed(started, problem):
+                        self.request_stop(StopReason.UNREACHABLE, str(outage.error()))
+                        return
+        finally:
+            self._es_down = self._es_down or outage.failing
 
     def _heartbeat_counts(self) -> dict:
         counts = self.counts()

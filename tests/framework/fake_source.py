@@ -10,6 +10,9 @@ The file (``docs_file`` configuration field) holds::
      "fail_after": null,            # raise after yielding this many docs (listing failure)
      "delay": 0.0}                  # seconds between documents (a slow source)
 
+In memory only, ``"pause": (position, asyncio.Event)`` holds the listing before that document
+until the event is set (a test acts at a known point of the sync).
+
 Tests rewrite the file between syncs (also from another process). ``docs_file`` may be
 ``memory:<name>`` to read :data:`MEMORY[name]` instead. The body is served through the lazy
 download, and every call to a lazy download is counted in :data:`DOWNLOADS` (per process), every
@@ -76,7 +79,10 @@ class FakeDataSource(BaseDataSource):
 
     async def _paced(self, items, data):
         fail_after = data.get("fail_after")
+        pause = data.get("pause")
         for position, item in enumerate(items):
+            if pause is not None and position == pause[0]:
+                await pause[1].wait()
             if fail_after is not None and position >= fail_after:
                 raise SyncError(f"listing failed after {fail_after} documents (fixture says so)")
             delay = float(data.get("delay") or 0)  # read per document: a test may speed it up

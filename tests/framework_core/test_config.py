@@ -95,8 +95,8 @@ def test_every_problem_is_reported_with_its_key_path(tmp_path):
         "elasticsearch.verify_certs: must be a boolean (true or false), got 'maybe'",
         "elasticsearch.bulk.chunk_size: must be an integer, got 'abc'",
         "elasticsearch.bulk.queue_max_mem_mb: must be greater than 0, got 0",
-        "elasticsearch.hots: unknown key (allowed here: api_key, bulk, ca_certs, host, max_retries, password, "
-        "request_timeout, retry_interval, retry_on_timeout, username, verify_certs)",
+        "elasticsearch.hots: unknown key (allowed here: api_key, bulk, ca_certs, host, max_retries, outage_timeout, "
+        "password, request_timeout, retry_interval, retry_on_timeout, username, verify_certs)",
         "service.idling: must be greater than 0, got -1",
         "service.log_level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'",
         "ui.port: must be at most 65535, got 70000",

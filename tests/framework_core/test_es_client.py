@@ -17,7 +17,9 @@ def test_client_options_api_key_wins_and_hosts_are_normalised():
     options = client_options({"host": "http://es:9200/", "api_key": "abc", "username": "u", "password": "p"})
     assert options["hosts"] == ["http://es:9200"]
     assert options["api_key"] == "abc" and "basic_auth" not in options
-    assert options["retry_on_status"] == (429, 502, 503, 504)
+    # the transport retries nothing that waits: statuses and timeouts belong to connectors.es.outage
+    assert options["retry_on_status"] == () and options["retry_on_timeout"] is False
+    assert options["max_retries"] == 0 and options["request_timeout"] == 60.0
 
 
 def test_client_options_basic_auth_tls_and_lists(tmp_path):

@@ -1,16 +1,17 @@
 import asyncio
 import logging
+import re
 
 import pytest
 from elasticsearch import ConnectionError as EsConnectionError
 
-from connectors.errors import ErrorBudgetExceeded, SyncCanceled, SyncError
+from connectors.errors import ElasticsearchUnavailable, ErrorBudgetExceeded, SyncCanceled, SyncError
 from connectors.es.sink import ContentSink, SyncStats
 from connectors.source import OP_UPSERT
 from connectors.utils import json_bytes
 from tests.framework_core.fake_es import FakeEs, api_error
 
-FAST = {"retry_interval": 0, "flush_interval": 0.01}
+FAST = {"retry_interval": 0, "outage_retry_interval": 0, "flush_interval": 0.01}
 
 
 def doc(i, ts="2024-01-01T00:00:00Z", **extra):
@@ -129,15 +130,22 @@ async def test_whole_request_retries_on_429_5xx_and_connection_errors():
     assert stats.indexed_document_count == 1 and "d1" in es.docs and es.request_errors == []
 
 
-async def test_whole_request_gives_up_after_max_retries():
+async def test_whole_request_gives_up_at_the_outage_bound_not_after_a_number_of_attempts():
     es = FakeEs()
-    es.request_errors = [api_error(503, "unavailable")] * 3
-    sink = ContentSink(es, "idx", max_retries=2, **FAST)
+    es.request_errors = [api_error(503, "unavailable")] * 100_000
+    sink = ContentSink(
+        es, "idx", max_retries=0, **{**FAST, "outage_retry_interval": 0.001, "outage_timeout": 0.2}
+    )
     await sink.start(full=False)
     await sink.put(doc(1))
-    with pytest.raises(SyncError, match=r"refused a _bulk request to idx \(status 503: unavailable: "):
+    with pytest.raises(ElasticsearchUnavailable) as info:
         await sink.finish()
-    assert es.docs == {}
+    assert re.fullmatch(
+        r"Elasticsearch did not answer a _bulk request to idx for \d+\.\ds "
+        r"\(elasticsearch.outage_timeout is 0.2s; last error: status 503\)",
+        str(info.value),
+    )
+    assert es.docs == {} and len(es.request_errors) < 100_000 - 2  # retried more than max_retries times
 
 
 async def test_non_retryable_request_error_fails_at_once():
@@ -146,8 +154,35 @@ async def test_non_retryable_request_error_fails_at_once():
     sink = ContentSink(es, "idx", max_retries=5, **FAST)
     await sink.start(full=False)
     await sink.put(doc(1))
-    with pytest.raises(SyncError, match="after 1 attempt"):
+    with pytest.raises(SyncError, match=r"refused a _bulk request to idx \(status 400: illegal_argument"):
         await sink.finish()
+    assert es.request_errors == [] and es.bulk_requests == []  # one attempt
+
+
+async def test_a_finish_cancelled_by_a_stopping_sync_cancels_the_requests_in_flight():
+    es = FakeEs()
+    es.gate = asyncio.Event()  # Elasticsearch holds every _bulk (frozen)
+    sink = ContentSink(es, "idx", **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1))
+    finishing = asyncio.create_task(sink.finish())
+    await wait_until(lambda: es.in_flight == 1)
+    finishing.cancel()
+    await asyncio.gather(finishing, return_exceptions=True)
+    assert es.in_flight == 0 and sink._state == "canceled"  # no request outlives the sync
+    assert not sink._bulks and sink.stats.indexed_document_count == 0
+
+
+async def test_a_chunk_waiting_for_a_request_slot_is_not_sent_once_the_sink_failed():
+    es = FakeEs()
+    es.request_errors = [api_error(400, "illegal_argument_exception")]
+    sink = ContentSink(es, "idx", chunk_size=1, max_concurrency=1, **FAST)
+    await sink.start(full=False)
+    await sink.put(doc(1))
+    await sink.put(doc(2))  # its chunk waits for the one request slot
+    with pytest.raises(SyncError, match="status 400"):
+        await sink.finish()
+    assert es.bulk_requests == []  # no second request (on a frozen cluster: another long wait)
 
 
 async def test_items_rejected_with_429_are_retried_alone():

@@ -9,7 +9,7 @@ import pytest
 from connectors.es.mappings import ensure_content_index
 from connectors.es.sink import ContentSink
 
-FAST = {"retry_interval": 0, "flush_interval": 0.01}
+FAST = {"retry_interval": 0, "outage_retry_interval": 0, "flush_interval": 0.01}
 
 
 @pytest.fixture
