@@ -17,23 +17,37 @@ STOP_GRACE = 5.0  # seconds a pass in flight may take to finish once the service
 
 
 class RunningJobs:
-    """Connector ids with a job running in this process (shared by the services)."""
+    """The jobs running in this process, by connector id and by job id (shared by the services).
+
+    The scheduler asks whether a connector has a job running here; the orphan cleanup asks
+    whether a job is run here — its runner is alive and writes the job's final state itself
+    (through an Elasticsearch outage longer than the idle threshold too), so the cleanup of the
+    same process never marks it.
+    """
 
     def __init__(self):
         self._counts: Counter[str] = Counter()
+        self._job_ids: set[str] = set()
 
-    def started(self, connector_id: str | None) -> None:
+    def started(self, connector_id: str | None, job_id: str | None = None) -> None:
         if connector_id:
             self._counts[connector_id] += 1
+        if job_id:
+            self._job_ids.add(job_id)
 
-    def ended(self, connector_id: str | None) -> None:
+    def ended(self, connector_id: str | None, job_id: str | None = None) -> None:
         if connector_id and self._counts[connector_id] > 0:
             self._counts[connector_id] -= 1
             if not self._counts[connector_id]:
                 del self._counts[connector_id]
+        self._job_ids.discard(job_id)
 
     def __contains__(self, connector_id: object) -> bool:
         return self._counts.get(connector_id, 0) > 0
+
+    def runs(self, job_id: str) -> bool:
+        """Whether job ``job_id`` is running in this process."""
+        return job_id in self._job_ids
 
 
 @dataclass

@@ -9,7 +9,8 @@ notices:
   conditionally, as below. A claimer that cannot be checked from here (another host or
   container, another boot, a claim recorded without it) is left to the idle threshold;
 * an in-progress or canceling job whose heartbeat (``last_seen``) is older than the idle
-  threshold is marked ``error`` — conditionally, so a job that heartbeats in the meantime is left
+  threshold is marked ``error`` — unless this very process runs it (its runner is alive and
+  writes the final state itself, e.g. after an Elasticsearch outage longer than the threshold) — conditionally, so a job that heartbeats in the meantime is left
   alone — and its connector's last-sync fields say why;
 * unfinished jobs of a connector that no longer exists (deleted, or soft-deleted) are ended:
   running ones ``error``, pending or suspended ones ``canceled``.
@@ -78,6 +79,8 @@ class JobCleanupService(PeriodicService):
         cutoff = utcnow() - timedelta(seconds=self.ctx.settings.job_idle_threshold)
         marked = 0
         for job in await self.ctx.jobs.stale_active(iso(cutoff)):
+            if self.ctx.running_jobs.runs(job.id):
+                continue  # ours: the runner ends it (its heartbeat may have failed in an outage)
             log = self.logger.bind(connector_id=job.connector_id, job_id=job.id)
             message = IDLE_JOB_ERROR.format(last_seen=job.source.get("last_seen") or "never")
             written = await self.ctx.jobs.terminate(

@@ -80,11 +80,11 @@ class JobExecutionService(PeriodicService):
             settings=self.ctx.settings,
             plumbing=self.ctx.plumbing,
         )
-        self.ctx.running_jobs.started(job.connector_id)
+        self.ctx.running_jobs.started(job.connector_id, job.id)
         pool.start(job, runner, self._done)
 
     def _done(self, pool: JobPool, job_id: str, connector_id: str | None, outcome: object) -> None:
-        self.ctx.running_jobs.ended(connector_id)
+        self.ctx.running_jobs.ended(connector_id, job_id)
         if isinstance(outcome, BaseException):
             self.logger.bind(job_id=job_id).error(
                 f"{pool.name} job runner crashed: {type(outcome).__name__}: {outcome}"

@@ -243,6 +243,23 @@ async def test_idle_job_marked_error_and_connector_updated(es, settings, harness
     assert connector["last_sync_status"] == "error" and "stopped responding" in connector["last_sync_error"]
 
 
+async def test_cleanup_never_fails_a_job_its_own_process_runs(es, settings, harness):
+    # an Elasticsearch outage longer than the idle threshold stops the heartbeats of a job this
+    # process still runs: its runner writes the final state, the cleanup here must not
+    await harness.connector(docs=[])
+    job = await harness.job()
+    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
+    ctx = context(es, settings, harness)
+    ctx.running_jobs.started("c1", job.id)
+    cleanup = JobCleanupService(ctx, asyncio.Event())
+    assert await cleanup.fail_idle_jobs() == 0
+    assert es.source(JOBS, job.id)["status"] == "in_progress"
+    ctx.running_jobs.ended("c1", job.id)  # no runner here any more: an orphan like any other
+    assert await cleanup.fail_idle_jobs() == 1
+    assert es.source(JOBS, job.id)["status"] == "error"
+
+
 async def test_cleanup_spares_a_job_that_heartbeats_after_the_search(es, settings, harness):
     await harness.connector(docs=[])
     job = await harness.job()
