@@ -2,7 +2,11 @@
 
 fastjsonschema stops at the first error, so :func:`config_problems` patches each problem out of
 a working copy and validates again; the messages read like
-``elasticsearch.bulk.chunk_size: must be an integer, got 'abc'``.
+``elasticsearch.bulk.chunk_size: must be an integer, got 'abc'``. Why not a validator that
+yields every error (``jsonschema``'s ``iter_errors``): fastjsonschema is the validator the
+project names, compiled once it costs microseconds per run, and the loop is bounded (one run per
+problem, at most ``limit`` problems) — a second schema library for the error listing alone would
+mean two readings of one schema that could disagree.
 
 Rules checked beyond the schema (each problem names the key path, and the environment variable
 when the value came from one, e.g. ``(from CONNECTORS_ELASTICSEARCH_HOST)``):

@@ -25,6 +25,14 @@ Logging is bounded: the first failure of an outage is a WARNING, then at most on
 answer" line per :data:`LOG_EVERY` seconds per caller, and one INFO line when it answers again.
 :class:`Outage` tracks one caller's spell of failures; the job runner's watcher and final write
 use it directly (they poll, they do not loop here).
+
+Why a hand-written loop and not tenacity or stamina: both state "stop after a delay, exponential
+wait with jitter, retry these exceptions" as well as this does, but not the two rules that make
+the bound hold — each attempt is *cut* at the time left (a frozen node must not stretch the bound
+by a whole ``request_timeout``), and the outage is shared across attempts and callers' logging
+(one WARNING per spell, then one line per :data:`LOG_EVERY`). Expressed with either library, the
+per-attempt budget and the spell's state would live outside it anyway, leaving the library only
+the sleep. The backoff itself is the one formula of the project, :func:`connectors.utils.backoff_delay`.
 """
 
 from __future__ import annotations
