@@ -10,6 +10,9 @@ the CLI and the services print ``str(error)`` (never a traceback) for these type
 * :class:`InvalidFilteringError` — sync rules are invalid; a job must not run with them.
 * :class:`ElasticsearchUnavailable` — Elasticsearch did not answer in time.
 * :class:`SyncCanceled` — a job was canceled while running.
+
+:func:`error_message` turns any exception into the one-line reason written to a job's or
+connector's ``error`` field.
 """
 
 from __future__ import annotations
@@ -74,3 +77,13 @@ class ElasticsearchUnavailable(ConnectorError):
 
 class DocumentTooLarge(ConnectorError):
     """A single document is bigger than the sink's memory bound for its queue."""
+
+
+def error_message(exc: BaseException) -> str:
+    """A readable one-line reason from ``exc`` (a job's or connector's ``error`` field, a log line):
+    a framework error's own message, any other exception's type name and message."""
+    text = str(exc).strip()
+    if isinstance(exc, ConnectorError) and text:
+        return text
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name

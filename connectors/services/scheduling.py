@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 
-from connectors.configuration import DataSourceConfiguration, merge_configuration, missing_fields
-from connectors.errors import ConfigurationError
+from connectors.configuration import merge_configuration, missing_fields
+from connectors.errors import ConfigurationError, error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
 from connectors.protocol.constants import SCHEDULED_AT_FIELD
 from connectors.protocol.timeutil import iso, utcnow
@@ -28,7 +28,6 @@ from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.services.source_check import SourceCheckTracker
-from connectors.sync.runner import error_message
 
 MIN_CATCH_UP = 60.0
 MAX_PARALLEL_CONNECTORS = 8
@@ -115,13 +114,13 @@ class SchedulingService(PeriodicService):
         reason = self.source_checks.due(doc, job_running=job_running)
         if reason is not None:
             log.debug(f"checking the source ({reason})")
-            if not await self._check_source(doc, source_cls, defaults, log):
+            if not await self._check_source(doc, service_type, log):
                 return
         elif not self.source_checks.last_ok(connector_id):
             return  # failing: the error stays until a retry (with backoff) succeeds
         wrote = await self._report_status(doc, source_cls, log)
         if self.filtering.needs_source(doc):
-            source = self._build_source(doc, source_cls, defaults)
+            source = self.ctx.registry.build(service_type, doc.configuration)
             try:
                 wrote = await self.filtering.check(doc, source, log) is not None or wrote
             finally:
@@ -137,17 +136,11 @@ class SchedulingService(PeriodicService):
         for job_type in self._schedulable(doc, source_cls):
             doc = await self._schedule(doc, job_type, log)
 
-    @staticmethod
-    def _build_source(doc: ConnectorDoc, source_cls, defaults: dict):
-        configuration = DataSourceConfiguration(doc.configuration)
-        configuration.set_defaults(defaults)
-        return source_cls(configuration)
-
-    async def _check_source(self, doc: ConnectorDoc, source_cls, defaults: dict, log) -> bool:
+    async def _check_source(self, doc: ConnectorDoc, service_type: str, log) -> bool:
         """``validate_config`` + ``ping``; on failure the connector gets status error + message."""
         source = None
         try:
-            source = self._build_source(doc, source_cls, defaults)
+            source = self.ctx.registry.build(service_type, doc.configuration)
             await source.validate_config()
             await source.ping()
         except Exception as exc:

@@ -23,8 +23,7 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
-from connectors.configuration import DataSourceConfiguration
-from connectors.errors import ConnectorError, SyncError
+from connectors.errors import ConnectorError, SyncError, error_message
 from connectors.logger import get_logger, set_task_context
 from connectors.protocol import (
     ACCESS_CONTROL_INDEX_PREFIX,
@@ -64,15 +63,6 @@ def mappings_extra_of(source) -> dict | None:
     if callable(extra):
         extra = extra()
     return extra if isinstance(extra, dict) else None
-
-
-def error_message(exc: BaseException) -> str:
-    """A readable one-line reason for the job's ``error`` field."""
-    text = str(exc).strip()
-    if isinstance(exc, ConnectorError) and text:
-        return text
-    name = type(exc).__name__
-    return f"{name}: {text}" if text else name
 
 
 class SyncJobRunner:
@@ -203,10 +193,7 @@ class SyncJobRunner:
         return final
 
     async def _execute(self, connector, cursor) -> None:
-        source_cls = self.registry.get(self.job.service_type)
-        configuration = DataSourceConfiguration(self.job.configuration)
-        configuration.set_defaults(source_cls.get_default_configuration())
-        source = source_cls(configuration)
+        source = self.registry.build(self.job.service_type, self.job.configuration)
         try:
             await source.validate_config()
             await source.ping()
