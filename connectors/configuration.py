@@ -24,6 +24,7 @@ Rules (the same as Elastic's connectors framework):
   validation types (and drops unknown spec keys): :func:`plain_text` builds the one that allows at
   most N characters and no control characters (line breaks, NUL, ...), and its failure is worded
   as a length or control-character problem that never quotes the value (it may be a secret);
+  no failed validation of a ``sensitive`` field quotes its value;
 * the source's declared spec is the one that counts: :meth:`DataSourceConfiguration.set_defaults`
   keeps only the connector's *value* of a stored field (as :func:`merge_configuration` writes it).
 
@@ -302,8 +303,14 @@ class Field:
             return list(exc.messages)
         if is_empty(value):
             return []
-        errors = [_check(self.label, value, v.get("type"), v.get("constraint")) for v in self.validations]
-        errors = [e for e in errors if e]
+        errors = []
+        for validation in self.validations:
+            kind, constraint = validation.get("type"), validation.get("constraint")
+            message = _check(self.label, value, kind, constraint)
+            if message and self.sensitive and not _is_plain_text(kind, constraint):
+                message = f"'{self.label}' fails its {kind} check {clipped(str(constraint), 80)}."  # unquoted
+            if message:
+                errors.append(message)
         if self.display == "dropdown" and self.options:
             allowed = [
                 option.get("value") if isinstance(option, Mapping) else option for option in self.options
@@ -315,6 +322,11 @@ class Field:
                         f"'{self.label}' value '{clipped(str(item))}' should be one of {_join(allowed)}."
                     )
         return errors
+
+
+def _is_plain_text(kind: Any, constraint: Any) -> bool:
+    """Whether a validation is :func:`plain_text`'s (its messages never quote a value)."""
+    return kind == "regex" and _PLAIN_TEXT_SHAPE.fullmatch(str(constraint)) is not None
 
 
 def _join(items) -> str:
@@ -353,9 +365,9 @@ def _check(label: str, value: Any, kind: str | None, constraint: Any) -> str | N
         return None
     if kind == "regex":
         items = value if isinstance(value, list) else [value]
-        limit = _PLAIN_TEXT_SHAPE.fullmatch(str(constraint))
-        if limit is not None:
-            return _plain_text_problem(label, items, int(limit.group(1)), in_list=isinstance(value, list))
+        if _is_plain_text(kind, constraint):
+            max_chars = int(_PLAIN_TEXT_SHAPE.fullmatch(str(constraint)).group(1))
+            return _plain_text_problem(label, items, max_chars, in_list=isinstance(value, list))
         if any(not isinstance(item, str) for item in items):
             return f"Cannot regex validate '{label}' because '{clipped(str(value))}' is not a string."
         try:

@@ -290,3 +290,19 @@ def test_error_message_is_one_readable_line():
     assert error_message(SyncError("listing failed")) == "listing failed"
     assert error_message(ValueError("bad")) == "ValueError: bad"
     assert error_message(TimeoutError()) == "TimeoutError"
+
+
+def test_a_sensitive_value_is_never_quoted_by_a_failed_validation():
+    config = make(
+        token=field(
+            "Token",
+            sensitive=True,
+            value="s3cret-Value",
+            validations=[{"type": "regex", "constraint": "[a-z]+"}],
+        ),
+        key=field("Key", value="Abc", validations=[{"type": "regex", "constraint": "[a-z]+"}]),
+    )
+    assert config.problems() == {
+        "token": ["'Token' fails its regex check [a-z]+."],
+        "key": ["'Key' value 'Abc' failed regex check [a-z]+."],
+    }
