@@ -29,7 +29,7 @@ from dataclasses import field as dc_field
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.configuration import DataSourceConfiguration
+from connectors.configuration import DataSourceConfiguration, coerce
 from connectors.sources.confluence.auth import Auth, BasicAuth, BearerAuth
 from connectors.sources.confluence.config import (
     CLOUD,
@@ -166,7 +166,8 @@ class _Form:
         self.problems: list[str] = [message for messages in found.values() for message in messages]
 
     def get(self, key: str) -> Any:
-        default = self._declared[key]["default_value"]
+        spec = self._declared[key]
+        default = coerce(spec["default_value"], spec["type"], spec["label"])
         if key in self.failed:
             return default
         try:
@@ -189,11 +190,13 @@ class _Form:
 def _connection(form: _Form) -> tuple[str, str, str, str, str, str]:
     """(flavour, url, URL scheme or "" when the URL is bad, auth mode, user, secret)."""
     flavour = form.get("data_source")
-    url = form.text("confluence_url")
-    problem = url_problem(url) if url and "confluence_url" not in form.failed else None
-    if problem:
-        form.problems.append(problem)
-    scheme = urlsplit(url).scheme if url and problem is None and "confluence_url" not in form.failed else ""
+    url, scheme = form.text("confluence_url"), ""
+    if url and "confluence_url" not in form.failed:  # not empty, not too long: its shape
+        problem = url_problem(url)
+        if problem:
+            form.problems.append(problem)
+        else:
+            scheme = urlsplit(url).scheme
     if flavour == CLOUD:
         auth_mode = form.get("cloud_auth_method")
     elif flavour == DATA_CENTER:
