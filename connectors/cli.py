@@ -183,7 +183,7 @@ def cmd_connector_list(args) -> int:
 
 
 def cmd_sync(args) -> int:
-    from connectors.sync.oneshot import run_one_sync
+    from connectors.services.oneshot import run_one_sync
 
     config = _load(args)
     job = asyncio.run(

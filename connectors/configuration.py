@@ -19,10 +19,19 @@ Rules (the same as Elastic's connectors framework):
   and not validated at all;
 * ``validations``: ``less_than`` / ``greater_than`` (numbers), ``list_type`` (``str`` / ``int``
   items), ``included_in`` (value, or each list item, in the constraint list), ``regex`` (full
-  match of the value, or of each list item); a ``dropdown`` value must be one of its ``options``.
+  match of the value, or of each list item); a ``dropdown`` value must be one of its ``options``;
+* text limits are ``regex`` validations too, because Elasticsearch stores only those five
+  validation types (and drops unknown spec keys): :func:`plain_text` builds the one that allows at
+  most N characters and no control characters (line breaks, NUL, ...), and its failure is worded
+  as a length or control-character problem that never quotes the value (it may be a secret);
+  no failed validation of a ``sensitive`` field quotes its value;
+* the source's declared spec is the one that counts: :meth:`DataSourceConfiguration.set_defaults`
+  keeps only the connector's *value* of a stored field (as :func:`merge_configuration` writes it).
 
-:meth:`DataSourceConfiguration.check_valid` raises one :class:`ConfigurationError` listing every
-problem, each naming the field by its label.
+:meth:`DataSourceConfiguration.problems` gives every problem by key, each message naming the
+field by its label; :meth:`~DataSourceConfiguration.check_valid` raises them as one
+:class:`ConfigurationError`. The UI checks a submitted form with the same code, so a limit stated
+in a field spec is applied by both.
 """
 
 from __future__ import annotations
@@ -73,6 +82,20 @@ SPEC_DEFAULTS: dict[str, Any] = {
     "validations": [],
     "options": [],
 }
+
+
+def plain_text(max_chars: int) -> dict[str, Any]:
+    """The validation of a one-line text of at most ``max_chars`` characters (no control characters).
+
+    A ``regex`` (the protocol has no length validation), recognised by :func:`_check`, which words
+    its failure as a length or control-character problem; list items are checked one by one.
+    """
+    return {"type": "regex", "constraint": _PLAIN_TEXT.format(max_chars)}
+
+
+_PLAIN_TEXT = r"[^\x00-\x1f\x7f]{{0,{}}}"
+_PLAIN_TEXT_SHAPE = re.compile(r"\[\^\\x00-\\x1f\\x7f\]\{0,(\d+)\}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # -- building specs -------------------------------------------------------------------------
@@ -293,8 +316,14 @@ class Field:
             return list(exc.messages)
         if is_empty(value):
             return []
-        errors = [_check(self.label, value, v.get("type"), v.get("constraint")) for v in self.validations]
-        errors = [e for e in errors if e]
+        errors = []
+        for validation in self.validations:
+            kind, constraint = validation.get("type"), validation.get("constraint")
+            message = _check(self.label, value, kind, constraint)
+            if message and self.sensitive and not _is_plain_text(kind, constraint):
+                message = f"'{self.label}' fails its {kind} check {clipped(str(constraint), 80)}."  # unquoted
+            if message:
+                errors.append(message)
         if self.display == "dropdown" and self.options:
             allowed = [
                 option.get("value") if isinstance(option, Mapping) else option for option in self.options
@@ -306,6 +335,11 @@ class Field:
                         f"'{self.label}' value '{clipped(str(item))}' should be one of {_join(allowed)}."
                     )
         return errors
+
+
+def _is_plain_text(kind: Any, constraint: Any) -> bool:
+    """Whether a validation is :func:`plain_text`'s (its messages never quote a value)."""
+    return kind == "regex" and _PLAIN_TEXT_SHAPE.fullmatch(str(constraint)) is not None
 
 
 def _join(items) -> str:
@@ -325,9 +359,9 @@ def _check(label: str, value: Any, kind: str | None, constraint: Any) -> str | N
                 f"Cannot {kind} validate '{label}' because its value '{clipped(str(value))}' is not a number."
             )
         if kind == "less_than" and not value < constraint:
-            return f"'{label}' value '{clipped(str(value))}' should be less than {constraint}."
+            return f"'{label}' must be less than {constraint}, got {clipped(str(value))}."
         if kind == "greater_than" and not value > constraint:
-            return f"'{label}' value '{clipped(str(value))}' should be greater than {constraint}."
+            return f"'{label}' must be greater than {constraint}, got {clipped(str(value))}."
         return None
     if kind == "list_type":
         if not isinstance(value, list):
@@ -344,6 +378,9 @@ def _check(label: str, value: Any, kind: str | None, constraint: Any) -> str | N
         return None
     if kind == "regex":
         items = value if isinstance(value, list) else [value]
+        if _is_plain_text(kind, constraint):
+            max_chars = int(_PLAIN_TEXT_SHAPE.fullmatch(str(constraint)).group(1))
+            return _plain_text_problem(label, items, max_chars, in_list=isinstance(value, list))
         if any(not isinstance(item, str) for item in items):
             return f"Cannot regex validate '{label}' because '{clipped(str(value))}' is not a string."
         try:
@@ -355,6 +392,19 @@ def _check(label: str, value: Any, kind: str | None, constraint: Any) -> str | N
             return f"'{label}' value {_some(bad)} failed regex check {constraint}."
         return None
     return f"'{label}' has an unknown validation type {kind!r}."
+
+
+def _plain_text_problem(label: str, items: list, max_chars: int, *, in_list: bool) -> str | None:
+    """The first item longer than ``max_chars`` or holding a control character, worded without
+    quoting a whole value (list items, never secret, are quoted capped)."""
+    for item in items:
+        text = str(item)
+        where = f"'{label}': {quoted(text, 40)}" if in_list else f"'{label}'"
+        if len(text) > max_chars:
+            return f"{where} is {len(text):,} characters long; at most {max_chars:,} are allowed."
+        if _CONTROL.search(text):
+            return f"{where} must not contain line breaks or other control characters."
+    return None
 
 
 def _is_type(item: Any, constraint: str) -> bool:
@@ -447,13 +497,16 @@ class DataSourceConfiguration:
     def set_defaults(self, default_config: Mapping[str, Mapping[str, Any]]) -> None:
         """Use a source's default configuration for keys the connector does not have.
 
-        The source's declared ``type`` also wins over the stored one (a stored spec may predate
-        a type change), so values are always read the way the source expects.
+        For a key the connector has, the source's declared spec wins over the stored one (a
+        stored spec may predate a change of type, label, validations, ...) and only the stored
+        *value* is kept, as :func:`merge_configuration` writes it: values are read and checked
+        the way the source declares today.
         """
         for key, spec in default_config.items():
             self._defaults[key] = Field(key, spec)
-            if key in self._fields and spec.get("type"):
-                self._fields[key].type = spec["type"]
+            if key in self._fields:
+                declared = {**SPEC_DEFAULTS, "label": key, **spec, "value": self._fields[key].raw_value}
+                self._fields[key] = Field(key, declared)
 
     # validating ----------------------------------------------------------------------------
     def dependencies_satisfied(self, f: Field) -> bool:
@@ -474,19 +527,32 @@ class DataSourceConfiguration:
                 return False
         return True
 
-    def check_valid(self) -> None:
-        """Raise :class:`ConfigurationError` listing every problem at once (by field label)."""
-        errors: list[str] = []
-        for f in self._fields.values():
+    def problems(self) -> dict[str, list[str]]:
+        """``key -> messages`` of every field that fails its spec (keys without problems absent).
+
+        A field whose ``depends_on`` does not hold is not checked; a shown one must not be empty
+        when required, must read as its type and pass its validations and options. Keys the
+        connector lacks are checked with the source's default spec and value.
+        """
+        found: dict[str, list[str]] = {}
+        for key in self.keys():
+            f = self.get_field(key)
             try:
                 if not self.dependencies_satisfied(f):
                     continue
             except ConfigurationError as exc:
-                errors.extend(exc.messages)
+                found[key] = list(exc.messages)
                 continue
             if f.required and f.is_value_empty():
-                errors.append(f"'{f.label}' cannot be empty.")
+                found[key] = [f"'{f.label}' cannot be empty."]
                 continue
-            errors.extend(f.validate())
+            messages = f.validate()
+            if messages:
+                found[key] = messages
+        return found
+
+    def check_valid(self) -> None:
+        """Raise :class:`ConfigurationError` listing every problem at once (by field label)."""
+        errors = [message for messages in self.problems().values() for message in messages]
         if errors:
             raise ConfigurationError(errors, title="Invalid configuration:")

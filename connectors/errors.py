@@ -10,6 +10,9 @@ the CLI and the services print ``str(error)`` (never a traceback) for these type
 * :class:`InvalidFilteringError` — sync rules are invalid; a job must not run with them.
 * :class:`ElasticsearchUnavailable` — Elasticsearch did not answer in time.
 * :class:`SyncCanceled` — a job was canceled while running.
+
+:func:`error_message` turns any exception into the one-line reason written to a job's or
+connector's ``error`` field.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Imports are lazy (a source module is imported when a connector of its type is first seen) and
 every failure is a :class:`~connectors.errors.ConfigurationError` naming the config key.
+:meth:`SourceRegistry.build` is the one way the framework makes a configured source from a
+connector's ``configuration`` (the runner for a job, the scheduling service for checks).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
+from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConfigurationError
 from connectors.source import BaseDataSource
 
@@ -63,6 +66,13 @@ class SourceRegistry:
             )
         self._classes[service_type] = cls
         return cls
+
+    def build(self, service_type: str | None, configuration: Mapping | None) -> BaseDataSource:
+        """A configured source for a connector: its class by ``service_type``, built on the
+        connector's ``configuration`` map; the source's defaults are merged once, by
+        :class:`~connectors.source.BaseDataSource` (keys the connector lacks read as their default,
+        and every stored field is read and checked with the spec the source declares today)."""
+        return self.get(service_type)(DataSourceConfiguration(configuration))
 
     def check_all(self) -> list[str]:
         """Try to load every configured source; one message per failure."""

@@ -34,8 +34,9 @@ class BaseDataSource:
 
     ``configuration`` is a :class:`connectors.configuration.DataSourceConfiguration`
     built from the connector document's ``configuration`` map (a plain map is accepted and
-    wrapped). The source's :meth:`get_default_configuration` is registered as defaults, so keys
-    the connector lacks read as their default and values are read with the declared types.
+    wrapped). The source's :meth:`get_default_configuration` is registered as defaults here, and
+    only here (the framework builds sources with ``SourceRegistry.build``): keys the connector
+    lacks read as their default and stored fields are read and checked with the declared specs.
     """
 
     name: str = "base"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 
-from connectors.configuration import DataSourceConfiguration, merge_configuration, missing_fields
+from connectors.configuration import merge_configuration, missing_fields
 from connectors.errors import ConfigurationError
 from connectors.es.errors import error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
@@ -115,13 +115,13 @@ class SchedulingService(PeriodicService):
         reason = self.source_checks.due(doc, job_running=job_running)
         if reason is not None:
             log.debug(f"checking the source ({reason})")
-            if not await self._check_source(doc, source_cls, defaults, log):
+            if not await self._check_source(doc, service_type, log):
                 return
         elif not self.source_checks.last_ok(connector_id):
             return  # failing: the error stays until a retry (with backoff) succeeds
         wrote = await self._report_status(doc, source_cls, log)
         if self.filtering.needs_source(doc):
-            source = self._build_source(doc, source_cls, defaults)
+            source = self.ctx.registry.build(service_type, doc.configuration)
             try:
                 wrote = await self.filtering.check(doc, source, log) is not None or wrote
             finally:
@@ -137,17 +137,11 @@ class SchedulingService(PeriodicService):
         for job_type in self._schedulable(doc, source_cls):
             doc = await self._schedule(doc, job_type, log)
 
-    @staticmethod
-    def _build_source(doc: ConnectorDoc, source_cls, defaults: dict):
-        configuration = DataSourceConfiguration(doc.configuration)
-        configuration.set_defaults(defaults)
-        return source_cls(configuration)
-
-    async def _check_source(self, doc: ConnectorDoc, source_cls, defaults: dict, log) -> bool:
+    async def _check_source(self, doc: ConnectorDoc, service_type: str, log) -> bool:
         """``validate_config`` + ``ping``; on failure the connector gets status error + message."""
         source = None
         try:
-            source = self._build_source(doc, source_cls, defaults)
+            source = self.ctx.registry.build(service_type, doc.configuration)
             await source.validate_config()
             await source.ping()
         except Exception as exc:

@@ -39,7 +39,6 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
-from connectors.configuration import DataSourceConfiguration
 from connectors.errors import ConnectorError, ElasticsearchUnavailable, SyncError
 from connectors.es.errors import error_message
 from connectors.es.outage import OutagePolicy, no_answer
@@ -269,10 +268,7 @@ class SyncJobRunner:
             return written
 
     async def _execute(self, connector, cursor) -> None:
-        source_cls = self.registry.get(self.job.service_type)
-        configuration = DataSourceConfiguration(self.job.configuration)
-        configuration.set_defaults(source_cls.get_default_configuration())
-        source = source_cls(configuration)
+        source = self.registry.build(self.job.service_type, self.job.configuration)
         try:
             await source.validate_config()
             await source.ping()

@@ -61,7 +61,8 @@ def test_defaults():
         ({"confluence_url": ""}, "'Confluence URL' cannot be empty"),
         ({"api_token": ""}, "'Confluence Cloud API token' cannot be empty"),
         ({"spaces": "*, ENG"}, "either * or a list"),
-        ({"include_page_ids": "12, abc"}, "'abc' is not a numeric Confluence ID"),
+        ({"include_page_ids": "12, abc"}, "'Page IDs to include' list values 'abc' should be of type int"),
+        ({"include_page_ids": "12, -5"}, "'Page IDs to include': '-5' is not a numeric Confluence ID"),
         (
             {"include_blogpost_ids": "5", "exclude_blogpost_ids": "5"},
             "Blog post IDs both included and excluded: 5",
@@ -129,7 +130,7 @@ def test_extraction_time_limit_default_and_bad_values():
         s = settings(**CLOUD, confluence_url="https://acme.atlassian.net", extraction_timeout_seconds=bad)
         assert s.extraction_timeout == 60.0
         assert any(
-            "'Time limit per attachment file (seconds)' must be a positive number" in p for p in s.problems
+            "'Time limit per attachment file (seconds)' must be greater than 0" in p for p in s.problems
         ), bad
 
 
@@ -213,11 +214,20 @@ def test_every_field_with_odd_values_gives_named_problems_only(key):
             ["'Confluence Cloud API token' must not contain line breaks or other control characters."],
         ),
         ({"include_page_ids": "9" * 20}, [f"'Page IDs to include': '{'9' * 20}' is too large for a Confluence ID."]),
-        ({"retry_count": 99}, ["'Retries per request' must be between 0 and 10, got 99."]),
-        ({"max_attachment_size_mb": -5}, ["'Maximum attachment size (MB)' must be 1 or more, got -5."]),
+        ({"retry_count": 99}, ["'Retries per request' must be less than 11, got 99."]),
+        ({"retry_count": -1}, ["'Retries per request' must be greater than -1, got -1."]),
+        ({"max_attachment_size_mb": -5}, ["'Maximum attachment size (MB)' must be greater than 0, got -5."]),
+        ({"max_num_of_spaces": 0}, ["'Maximum number of spaces' must be greater than 0, got 0."]),
         (
-            {"max_num_of_spaces": 0},
-            ["'Maximum number of spaces' must be 1 or more (empty: no limit), got 0."],
+            {"spaces": "ENG, " + "K" * 300},
+            ["'Confluence space keys': '" + "K" * 40 + "'… (300 characters) is 300 characters long; at most 255 are "
+             "allowed."],
+        ),
+        ({"exclude_spaces": "A\x00B"}, ["'Space keys to exclude': 'A\\x00B' must not contain line breaks or other "
+                                         "control characters."]),
+        (
+            {"confluence_url": "https://acme.atlassian.net/" + "p" * 3000},
+            ["'Confluence URL' is 3,027 characters long; at most 2,048 are allowed."],
         ),
     ],
 )  # fmt: skip
@@ -228,7 +238,7 @@ def test_values_that_used_to_fail_deep_down_are_named_problems(values, expected)
 def test_a_long_value_is_quoted_capped():
     s = settings(**GOOD, include_page_ids="x" * 100_000)
     assert s.problems == (
-        "'Page IDs to include': '" + "x" * 200 + "'… (100,000 characters) is not a numeric Confluence ID.",
+        "'Page IDs to include' list values '" + "x" * 80 + "'… (100,000 characters) should be of type int.",
     )
 
 
@@ -263,3 +273,63 @@ async def test_validate_config_and_a_sync_start_name_the_field(values, field):
                 await source.close()
             assert field in str(info.value) and "pw@" not in str(info.value), (stage, str(info.value))
         assert fake.calls == []  # refused before any request
+
+
+# -- one statement of each limit: the form's field specs (issue 12) -------------------------------
+@pytest.mark.parametrize("value, ok", [(-1, False), (0, True), (10, True), (11, False)])
+def test_retry_count_range_is_the_forms_for_the_service_and_the_ui(value, ok):
+    from connectors.ui.config_form import check_submission
+
+    s = settings(**GOOD, retry_count=value)
+    assert (s.problems == ()) is ok, s.problems
+    assert s.retry_count == (value if ok else 3)  # a refused value reads as the form's default
+    form = default_configuration()
+    submitted = {
+        "data_source": "confluence_cloud",
+        **{k: str(v) for k, v in GOOD.items()},
+        "retry_count": str(value),
+    }
+    errors = check_submission(form, submitted).errors
+    assert ("retry_count" in errors) is not ok
+    if not ok:
+        assert errors["retry_count"] == s.problems[0]  # the same message in the UI and the service
+
+
+def test_settings_follow_the_forms_limits_instead_of_restating_them():
+    form = default_configuration()
+    form["retry_count"]["validations"] = [{"type": "less_than", "constraint": 6}]
+    form["concurrent_downloads"]["validations"] = [{"type": "greater_than", "constraint": 4}]
+    config = DataSourceConfiguration(
+        {k: {"value": v} for k, v in {**GOOD, "retry_count": 7, "concurrent_downloads": 3}.items()}
+    )
+    config.set_defaults(form)
+    assert read_settings(config).problems == (
+        "'Retries per request' must be less than 6, got 7.",
+        "'Maximum concurrent requests' must be greater than 4, got 3.",
+    )
+
+
+def test_a_value_of_the_wrong_type_is_a_named_problem_not_an_exception():
+    s = settings(**GOOD, retry_count="many", max_num_of_spaces="ten", index_pages="maybe")
+    assert s.problems == (
+        "'Retries per request' must be an integer, got 'many'.",
+        "'Maximum number of spaces' must be an integer, got 'ten'.",
+        "'Index pages' must be true or false, got 'maybe'.",
+    )
+    assert s.retry_count == 3 and s.max_spaces is None and s.on("index_pages")
+
+
+def test_the_source_merges_its_defaults_once(monkeypatch):
+    from connectors.sources.confluence import datasource
+
+    calls = []
+    real = datasource.default_configuration
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(datasource, "default_configuration", counted)
+    source = datasource.ConfluenceDataSource(DataSourceConfiguration({"api_token": {"value": "t"}}))
+    assert calls == [1]
+    assert source.configuration["retry_count"] == 3

@@ -414,8 +414,7 @@ async def test_every_body_is_cut_at_max_body_chars_and_says_so(fake):
 def test_max_body_chars_must_be_a_positive_whole_number(fake, value):
     settings = make_source(fake, max_body_chars=value).settings
     assert any(
-        "'Maximum body text per document (characters)' must be a positive whole number" in p
-        for p in settings.problems
+        "'Maximum body text per document (characters)' must be greater than 0" in p for p in settings.problems
     )
 
 

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from connectors.configuration import merge_configuration
+from connectors.services.oneshot import run_one_sync
 from connectors.sources.confluence.datasource import ConfluenceDataSource
-from connectors.sync.oneshot import run_one_sync
 from tests.framework.e2e_support import get_source
 
 INDEX = "search-confluence"

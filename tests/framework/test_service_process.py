@@ -9,7 +9,7 @@ import pytest
 from connectors.errors import ConnectorError
 from connectors.protocol import JobType, TriggerMethod
 from connectors.services import ConnectorService
-from connectors.sync.oneshot import run_one_sync
+from connectors.services.oneshot import run_one_sync
 from connectors.sync.settings import ServiceSettings
 from tests.framework import fake_source
 from tests.framework.fake_es import fake_plumbing

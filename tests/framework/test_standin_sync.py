@@ -6,7 +6,7 @@ import os
 
 from connectors.configuration import merge_configuration
 from connectors.protocol import CONNECTORS_INDEX
-from connectors.sync.oneshot import run_one_sync
+from connectors.services.oneshot import run_one_sync
 from connectors.utils import MIB
 from tests.framework.e2e_support import get_source, ids_in
 from tests.framework.fake_source import FakeDataSource, make_docs, write_fixture

@@ -6,6 +6,7 @@ from connectors.configuration import (
     field,
     merge_configuration,
     missing_fields,
+    plain_text,
     schema,
 )
 from connectors.errors import ConfigurationError
@@ -113,8 +114,8 @@ def test_check_valid_lists_every_problem_by_label():
     assert err.value.messages == [
         "'Confluence URL' cannot be empty.",
         "'Port' must be an integer, got 'abc'.",
-        "'Limit' value '200' should be less than 100.",
-        "'Floor' value '1' should be greater than 5.",
+        "'Limit' must be less than 100, got 200.",
+        "'Floor' must be greater than 5, got 1.",
         "'Ids' list values 'x' should be of type int.",
         "'Kind' value 'bogus' should be one of a, b.",
         "'Key' value 'abc1' failed regex check [a-z]+.",
@@ -210,3 +211,99 @@ def test_merge_keeps_user_values_and_updates_specs():
     assert merged["port"]["value"] == 443
     assert existing["url"]["label"] == "Old label"  # inputs untouched
     assert missing_fields(defaults, existing) == ["port"]
+
+
+# -- text limits, the declared spec, the one way to build a source (issue 12) -------------------
+def test_plain_text_limits_are_worded_and_never_quote_the_value():
+    config = make(
+        token=field("Token", sensitive=True, value="s3cret" * 300, validations=[plain_text(1024)]),
+        user=field("User", value="bob\r\nX-Injected: 1", validations=[plain_text(1024)]),
+        keys=field("Keys", type="list", value="OK, " + "K" * 300, validations=[plain_text(255)]),
+        fine=field("Fine", value="résumé 日本", validations=[plain_text(10)]),
+    )
+    assert config.problems() == {
+        "token": ["'Token' is 1,800 characters long; at most 1,024 are allowed."],
+        "user": ["'User' must not contain line breaks or other control characters."],
+        "keys": [
+            "'Keys': '" + "K" * 40 + "'… (300 characters) is 300 characters long; at most 255 are allowed."
+        ],
+    }
+    assert "s3cret" not in repr(config.problems())
+    # stored as the protocol's own kind of validation, so Elasticsearch keeps it
+    assert plain_text(5) == {"type": "regex", "constraint": "[^\\x00-\\x1f\\x7f]{0,5}"}
+
+
+def test_the_declared_spec_wins_over_a_stored_one_but_the_value_is_kept():
+    stored = DataSourceConfiguration(
+        {"retries": {"label": "old label", "type": "str", "value": "8", "validations": []}}
+    )
+    stored.set_defaults(
+        schema(
+            {
+                "retries": field(
+                    "Retries", type="int", value=3, validations=[{"type": "less_than", "constraint": 6}]
+                )
+            }
+        )
+    )
+    assert stored["retries"] == 8
+    assert stored.problems() == {"retries": ["'Retries' must be less than 6, got 8."]}
+
+
+def test_a_required_key_the_connector_lacks_is_reported():
+    config = DataSourceConfiguration({})
+    config.set_defaults(schema({"url": field("URL"), "opt": field("Optional", required=False)}))
+    assert config.problems() == {"url": ["'URL' cannot be empty."]}
+
+
+def test_registry_builds_a_configured_source_merging_the_defaults_once():
+    from connectors.registry import SourceRegistry
+    from connectors.source import BaseDataSource
+
+    calls = []
+
+    class Counted(BaseDataSource):
+        @classmethod
+        def get_default_configuration(cls):
+            calls.append(1)
+            return schema({"port": field("Port", type="int", value=443), "host": field("Host")})
+
+    import sys
+    import types
+
+    module = types.ModuleType("counted_source_for_test")
+    module.Counted = Counted
+    sys.modules[module.__name__] = module
+    try:
+        source = SourceRegistry({"counted": "counted_source_for_test:Counted"}).build(
+            "counted", {"host": {"label": "Host", "value": "h"}}
+        )
+    finally:
+        del sys.modules[module.__name__]
+    assert isinstance(source, Counted) and calls == [1]
+    assert source.configuration["port"] == 443 and source.configuration["host"] == "h"
+
+
+def test_error_message_is_one_readable_line():
+    from connectors.errors import SyncError
+    from connectors.es.errors import error_message
+
+    assert error_message(SyncError("listing failed")) == "listing failed"
+    assert error_message(ValueError("bad")) == "ValueError: bad"
+    assert error_message(TimeoutError()) == "TimeoutError"
+
+
+def test_a_sensitive_value_is_never_quoted_by_a_failed_validation():
+    config = make(
+        token=field(
+            "Token",
+            sensitive=True,
+            value="s3cret-Value",
+            validations=[{"type": "regex", "constraint": "[a-z]+"}],
+        ),
+        key=field("Key", value="Abc", validations=[{"type": "regex", "constraint": "[a-z]+"}]),
+    )
+    assert config.problems() == {
+        "token": ["'Token' fails its regex check [a-z]+."],
+        "key": ["'Key' value 'Abc' failed regex check [a-z]+."],
+    }

@@ -52,11 +52,7 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 
 #: (importer, imported) pairs known to break a rule, each to be fixed; see the TODO beside it
-ALLOWED: dict[tuple[str, str], str] = {
-    # TODO(issue 12): the one-shot sync builds on the service's plumbing; move what it needs
-    # (ServiceSettings / registry wiring) below sync, or move oneshot to services.
-    ("connectors.sync.oneshot", "connectors.services.base"): "sync imports services",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.configuration import field, schema
+from connectors.configuration import field, plain_text, schema
 
 CLOUD = "confluence_cloud"
 SERVER = "confluence_server"
@@ -22,6 +22,12 @@ DEFAULT_EXTRACTION_TIMEOUT = 60
 #: characters of body text kept per document: Elasticsearch's default
 #: ``index.highlight.max_analyzed_offset``, so every indexed body can still be highlighted
 DEFAULT_BODY_CHARS = 1_000_000
+#: Text limits (characters): a longer value is a paste error, and it would end up in a request
+#: line or header that Confluence's web server refuses (8 KB is a common limit). Space keys are
+#: at most 255 characters in Confluence.
+MAX_URL_CHARS = 2048
+MAX_CREDENTIAL_CHARS = 1024
+MAX_SPACE_KEY_CHARS = 255
 
 #: The content toggles, by setting name, with the form label.
 TOGGLES = {
@@ -62,7 +68,11 @@ def _credential(
 ) -> dict:
     """A credential shown only for one flavour and one of its authentication methods."""
     depends_on = on_flavour + [{"field": method_field, "value": method}]
-    return field(label, sensitive=sensitive, depends_on=depends_on, **extra)
+    return field(label, sensitive=sensitive, depends_on=depends_on, validations=_ONE_LINE, **extra)
+
+
+#: a user name, password or token: one line of at most MAX_CREDENTIAL_CHARS characters
+_ONE_LINE = [plain_text(MAX_CREDENTIAL_CHARS)]
 
 
 def default_configuration() -> dict[str, dict[str, Any]]:
@@ -76,12 +86,15 @@ def default_configuration() -> dict[str, dict[str, Any]]:
         ),
         "confluence_url": field(
             "Confluence URL",
+            validations=[plain_text(MAX_URL_CHARS)],
             tooltip="Cloud: https://<site>.atlassian.net. Server/Data Center: the base URL including "
             "any context path, e.g. https://wiki.example.com/confluence.",
         ),
         # -- Server -------------------------------------------------------------------------
-        "username": field("Confluence Server username", depends_on=_ON_SERVER),
-        "password": field("Confluence Server password", sensitive=True, depends_on=_ON_SERVER),
+        "username": field("Confluence Server username", depends_on=_ON_SERVER, validations=_ONE_LINE),
+        "password": field(
+            "Confluence Server password", sensitive=True, depends_on=_ON_SERVER, validations=_ONE_LINE
+        ),
         # -- Data Center ----------------------------------------------------------------------
         "data_center_auth_method": _auth_method(
             "Data Center authentication",
@@ -126,9 +139,15 @@ def default_configuration() -> dict[str, dict[str, Any]]:
             type="list",
             default_value="*",
             value="*",
+            validations=[plain_text(MAX_SPACE_KEY_CHARS)],
             tooltip="Comma-separated space keys, or * for every space the account can see.",
         ),
-        "exclude_spaces": field("Space keys to exclude", type="list", required=False),
+        "exclude_spaces": field(
+            "Space keys to exclude",
+            type="list",
+            required=False,
+            validations=[plain_text(MAX_SPACE_KEY_CHARS)],
+        ),
         "include_page_ids": _id_list(
             "Page IDs to include",
             tooltip="Only these pages and their whole subtree (children, grandchildren, ...).",

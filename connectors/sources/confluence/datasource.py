@@ -82,8 +82,6 @@ class ConfluenceDataSource(BaseDataSource):
 
     def __init__(self, configuration, *, extractor: TextExtractor | None = None, client_options=None):
         super().__init__(configuration)
-        if hasattr(configuration, "set_defaults"):
-            configuration.set_defaults(default_configuration())
         self._settings: Settings | None = None
         self._client: ConfluenceClient | None = None
         self._api: ConfluenceApi | None = None
@@ -147,15 +145,11 @@ class ConfluenceDataSource(BaseDataSource):
 
     # -- validation and ping ---------------------------------------------------------------
     async def validate_config(self) -> None:
-        problems: list[str] = []
-        try:
-            self.configuration.check_valid()
-        except ConfigurationError as exc:
-            problems.extend(exc.messages)
+        """Every problem of the form's specs and of the Confluence checks (:mod:`.settings`) at
+        once; then ``ping`` and the listed space keys."""
         self._settings = None
-        problems.extend(m for m in self.settings.problems if m not in problems)
-        if problems:
-            raise ConfigurationError(problems, title="Invalid Confluence configuration:")
+        if self.settings.problems:
+            raise ConfigurationError(list(self.settings.problems), title="Invalid Confluence configuration:")
         await self.ping()
         if self.settings.spaces:
             found = set()

@@ -134,46 +134,44 @@ def content_document(item: dict[str, Any], base_url: str, *, body: str, labels_o
 
     The object comes from ``/rest/api/content/search`` (or ``/child/...``) with ``version``,
     ``history``, ``space``, ``ancestors``, ``container`` and ``metadata.labels`` expanded as
-    available; ``body`` is the already-converted text.
+    available; ``body`` is the already-converted text. The fields common to every kind come
+    first, then the container's, then the kind's own (comment location, attachment file).
     """
     kind = item.get("type") or PAGE
-    space = item.get("space") or {}
-    history = item.get("history") or {}
-    version = item.get("version") or {}
-    created = history.get("createdDate")
-    updated = version.get("when") or (history.get("lastUpdated") or {}).get("when") or created
-    author, author_id = _person(history.get("createdBy"))
-    modifier, modifier_id = _person(version.get("by") or (history.get("lastUpdated") or {}).get("by"))
-    ancestors = [
-        {"id": str(a.get("id")), "title": a.get("title"), "type": a.get("type")}
-        for a in item.get("ancestors") or []
-        if isinstance(a, dict) and a.get("id") is not None
-    ]
     container = item.get("container") if isinstance(item.get("container"), dict) else None
-    if container and container.get("id") is not None:
-        cid = str(container["id"])
-        if not any(a["id"] == cid for a in ancestors):
-            ancestors.append({"id": cid, "title": container.get("title"), "type": container.get("type")})
-    if kind in (PAGE, FOLDER):
-        parent_id = ancestors[-1]["id"] if ancestors else None
-    elif kind == COMMENT:
-        parents = [a for a in ancestors if a.get("type") == COMMENT]
-        parent_id = parents[-1]["id"] if parents else (container or {}).get("id")
-    else:
-        parent_id = (container or {}).get("id")
-    labels = []
-    if labels_on:
-        results = ((item.get("metadata") or {}).get("labels") or {}).get("results") or []
-        labels = [label.get("name") or label.get("label") for label in results if isinstance(label, dict)]
-    links = item.get("_links") or {}
-    doc: dict[str, Any] = {
+    ancestors = _ancestors(item, container)
+    doc = _common_fields(item, kind, base_url, body, ancestors, container, labels_on)
+    if container:
+        doc.update(_container_fields(container))
+    if kind == COMMENT:
+        doc.update(_comment_fields(item, ancestors))
+    if kind == ATTACHMENT:
+        doc.update(_attachment_fields(item))
+    return _drop_empty(doc)
+
+
+def _common_fields(
+    item: dict[str, Any],
+    kind: str,
+    base_url: str,
+    body: str,
+    ancestors: list[dict[str, Any]],
+    container: dict[str, Any] | None,
+    labels_on: bool,
+) -> dict[str, Any]:
+    """The fields every content document has: identity, place, people, times, version, labels."""
+    space = item.get("space") or {}
+    created, updated = _times(item)
+    (author, author_id), (modifier, modifier_id) = _people(item)
+    parent_id = _parent_id(kind, ancestors, container)
+    return {
         "_id": f"{kind}-{item['id']}",
         "_timestamp": utc_iso(updated) or "1970-01-01T00:00:00.000Z",
         "type": kind,
         "id": str(item["id"]),
         "title": item.get("title"),
         "body": body,
-        "url": web_url(base_url, links.get("webui")),
+        "url": web_url(base_url, (item.get("_links") or {}).get("webui")),
         "status": item.get("status"),
         "space_id": str(space["id"]) if space.get("id") is not None else None,
         "space_key": space.get("key"),
@@ -186,25 +184,87 @@ def content_document(item: dict[str, Any], base_url: str, *, body: str, labels_o
         "last_modifier_id": modifier_id or author_id,
         "created_at": utc_iso(created),
         "updated_at": utc_iso(updated),
-        "version": version.get("number"),
-        "labels": [label for label in labels if label],
+        "version": (item.get("version") or {}).get("number"),
+        "labels": _labels(item) if labels_on else [],
     }
-    if container:
-        doc["container_id"] = str(container.get("id")) if container.get("id") is not None else None
-        doc["container_type"] = container.get("type")
-        doc["container_title"] = container.get("title")
-    extensions = item.get("extensions") or {}
+
+
+def _times(item: dict[str, Any]) -> tuple[Any, Any]:
+    """(created, last updated) as listed: the version's time, else the history's, else created."""
+    history = item.get("history") or {}
+    created = history.get("createdDate")
+    updated = (
+        (item.get("version") or {}).get("when") or (history.get("lastUpdated") or {}).get("when") or created
+    )
+    return created, updated
+
+
+def _people(item: dict[str, Any]) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
+    """((author, id), (last modifier, id)): the creator, and whoever made the current version."""
+    history = item.get("history") or {}
+    by = (item.get("version") or {}).get("by") or (history.get("lastUpdated") or {}).get("by")
+    return _person(history.get("createdBy")), _person(by)
+
+
+def _ancestors(item: dict[str, Any], container: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The listed ancestors (root first), then the container when it is not one of them."""
+    ancestors = [
+        {"id": str(a.get("id")), "title": a.get("title"), "type": a.get("type")}
+        for a in item.get("ancestors") or []
+        if isinstance(a, dict) and a.get("id") is not None
+    ]
+    if container and container.get("id") is not None:
+        cid = str(container["id"])
+        if not any(a["id"] == cid for a in ancestors):
+            ancestors.append({"id": cid, "title": container.get("title"), "type": container.get("type")})
+    return ancestors
+
+
+def _parent_id(kind: str, ancestors: list[dict[str, Any]], container: dict[str, Any] | None) -> Any:
+    """A page's or folder's nearest ancestor; a comment's parent comment, else its container;
+    an attachment's or blog post's container."""
+    if kind in (PAGE, FOLDER):
+        return ancestors[-1]["id"] if ancestors else None
     if kind == COMMENT:
-        doc["comment_location"] = extensions.get("location")
-        comment_parents = [a["id"] for a in ancestors if a.get("type") == COMMENT]
-        doc["parent_comment_id"] = comment_parents[-1] if comment_parents else None
-    if kind == ATTACHMENT:
-        metadata = item.get("metadata") or {}
-        doc["filename"] = item.get("title")
-        doc["media_type"] = extensions.get("mediaType") or metadata.get("mediaType")
-        size = extensions.get("fileSize")
-        doc["size"] = int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None
-    return _drop_empty(doc)
+        parents = _comment_ancestors(ancestors)
+        return parents[-1] if parents else (container or {}).get("id")
+    return (container or {}).get("id")
+
+
+def _comment_ancestors(ancestors: list[dict[str, Any]]) -> list[str]:
+    return [a["id"] for a in ancestors if a.get("type") == COMMENT]
+
+
+def _labels(item: dict[str, Any]) -> list[str]:
+    results = ((item.get("metadata") or {}).get("labels") or {}).get("results") or []
+    labels = [label.get("name") or label.get("label") for label in results if isinstance(label, dict)]
+    return [label for label in labels if label]
+
+
+def _container_fields(container: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "container_id": str(container.get("id")) if container.get("id") is not None else None,
+        "container_type": container.get("type"),
+        "container_title": container.get("title"),
+    }
+
+
+def _comment_fields(item: dict[str, Any], ancestors: list[dict[str, Any]]) -> dict[str, Any]:
+    parents = _comment_ancestors(ancestors)
+    return {
+        "comment_location": (item.get("extensions") or {}).get("location"),
+        "parent_comment_id": parents[-1] if parents else None,
+    }
+
+
+def _attachment_fields(item: dict[str, Any]) -> dict[str, Any]:
+    extensions = item.get("extensions") or {}
+    size = extensions.get("fileSize")
+    return {
+        "filename": item.get("title"),
+        "media_type": extensions.get("mediaType") or (item.get("metadata") or {}).get("mediaType"),
+        "size": int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None,
+    }
 
 
 def attachment_download_path(item: dict[str, Any]) -> str | None:

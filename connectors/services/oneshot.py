@@ -3,6 +3,9 @@
 The job is created through ``POST _connector/_sync_job`` like Kibana's "Sync" button. This process
 then claims and runs it; if a running service claims it first, this waits for that service to
 finish it instead. Either way the job's final document is returned.
+
+It lives with the services because it wires a job the way they do (:class:`ServiceContext`:
+stores, registry, settings, plumbing) and decides, like them, when a job runs: now.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 
 from connectors.errors import ConnectorError
 from connectors.protocol import ConnectorStatus, JobType, TriggerMethod
+from connectors.services.base import ServiceContext
 from connectors.sync.runner import SyncJobRunner
 
 POLL_SECONDS = 0.5
@@ -24,8 +28,6 @@ async def run_one_sync(
     wait_seconds: float | None = None,
     plumbing=None,
 ):
-    from connectors.services.base import ServiceContext
-
     ctx = ServiceContext.from_config(config, client, plumbing)
     connector = await ctx.connectors.require(connector_id)
     if connector.status in (None, ConnectorStatus.CREATED, ConnectorStatus.NEEDS_CONFIGURATION):
