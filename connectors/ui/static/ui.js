@@ -103,6 +103,17 @@
           if (bad !== undefined) return `${rule.label}: '${bad}' is not one of: ${allowed.join(", ")}`;
         }
         if (v.type === "regex") {
+          // the service's plain_text(n) validation (connectors/configuration.py): worded as a
+          // length or control-character problem, as the server words it, never quoting a value
+          const plain = /^\[\^\\x00-\\x1f\\x7f\]\{0,(\d+)\}$/.exec(String(c));
+          if (plain) {
+            const max = Number(plain[1]);
+            for (const item of (rule.type === "list" ? items(text) : [String(text)])) {
+              if (item.length > max) return `${rule.label} is ${item.length} characters long; at most ${max} are allowed`;
+              if (/[\x00-\x1f\x7f]/.test(item)) return `${rule.label} must not contain line breaks or other control characters`;
+            }
+            continue;
+          }
           try {
             const pattern = new RegExp(`^(?:${c})$`);
             const bad = (rule.type === "list" ? items(text) : [String(text)]).find((i) => !pattern.test(i));
