@@ -292,7 +292,7 @@ class Field:
         return is_empty(self.raw_value)
 
     def __repr__(self) -> str:  # never shows a sensitive value
-        shown = "********" if self.sensitive and not self.is_value_empty() else repr(self.raw_value)
+        shown = MASK if self.sensitive and not self.is_value_empty() else repr(self.raw_value)
         return f"Field({self.key!r}, label={self.label!r}, type={self.type!r}, value={shown})"
 
     @property
