@@ -10,11 +10,12 @@ from multiprocessing.connection import wait as wait_for_exit
 
 import pytest
 
-from connectors.sources.confluence.extraction import TextExtractor, extract_text
-from connectors.sources.confluence.worker_pool import ProcessRunner, WorkerCrashed, WorkerTimedOut
+from connectors.extraction.extractor import TextExtractor
+from connectors.extraction.file_text import extract_text
+from connectors.extraction.worker_pool import ProcessRunner, WorkerCrashed, WorkerTimedOut, default_workers
 from fixtures.confluence.attachments import MEDIA_TYPES, attachment_bytes, size_limits
 from fixtures.confluence.model import Attachment, Version
-from tests.confluence_source import extract_hooks
+from tests.extraction import extract_hooks
 
 WHEN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -155,6 +156,11 @@ async def test_pool_is_recycled_after_a_number_of_files_without_losing_any():
     assert runner._main.generation == 3
 
 
+@pytest.mark.parametrize("cores, workers", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4), (64, 4)])
+def test_default_worker_count_leaves_a_core_to_the_service(cores, workers):
+    assert default_workers(cores) == workers
+
+
 def test_bad_runner_arguments_are_named():
     with pytest.raises(ValueError, match="workers"):
         ProcessRunner(workers=-1)
@@ -176,3 +182,20 @@ async def test_a_retired_pool_is_gone_before_its_successor_starts():
         runner.close()
     assert new_pid != old_pid
     assert not psutil.pid_exists(old_pid)  # exited and reaped before the new pool took the file
+
+
+async def test_a_worker_loads_only_the_light_modules_of_the_extraction_package():
+    """A worker imports the package, its initializer's module and the text module: no source, no
+    service module (the Confluence package cost +23 MB per worker when a worker imported it)."""
+    runner = ProcessRunner(workers=1)
+    try:
+        await runner.run(extract_text, b"warm", "a.txt", None)
+        loaded = await runner.run(extract_hooks.service_modules)
+    finally:
+        runner.close()
+    assert loaded == [
+        "connectors",
+        "connectors.extraction",
+        "connectors.extraction.file_text",
+        "connectors.extraction.worker_lifetime",
+    ]

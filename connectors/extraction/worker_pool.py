@@ -23,11 +23,11 @@ parser; if a parser crashes, only that worker dies.
   is retried once, alone, in a separate single-worker pool. A job that kills that worker too is
   the culprit and fails with :class:`WorkerCrashed`; the others succeed. The sync goes on;
 * workers that die with the service, whatever kills it (``kill -9`` included): each worker runs
-  :func:`connectors.worker_lifetime.die_with_parent` before its first job — it watches the pipe
+  :func:`.worker_lifetime.die_with_parent` before its first job — it watches the pipe
   its parent alone holds open and, on Linux when the pool is started from the main thread, asks
   the kernel for SIGKILL at its parent's death. The multiprocessing resource tracker then ends
   too (the workers were what kept its pipe open). That module is separate only because workers
-  import it: importing this one would load the Confluence source into every worker.
+  import it: this one (asyncio, the pool's machinery) stays in the service.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from connectors import worker_lifetime
+from connectors.extraction import worker_lifetime
 
 logger = logging.getLogger(__name__)
 

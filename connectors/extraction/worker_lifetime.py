@@ -1,7 +1,7 @@
 """A worker process dies with the process that started it, whatever ends that one (``kill -9``
-included). Light to import: worker processes import it first (:mod:`.sources.confluence.worker_pool`
+included). Light to import: worker processes import it first (:mod:`connectors.extraction.worker_pool`
 passes :func:`die_with_parent` as its pools' initializer), and it must not pull the service's
-modules into them.
+modules into them (the standard library only).
 
 Two guards, both set up by :func:`die_with_parent` in the worker before its first job:
 
