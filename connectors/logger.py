@@ -21,15 +21,16 @@ Secrets never reach the logs. Rules, in the order the formatter applies them:
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import json
 import logging
 import re
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from connectors.secrets import MASK, is_secret_key, is_sensitive_field, redact
+from connectors.utils import iso_utc
 
 ROOT_NAME = "connectors"
 _SECRET_PAIR = re.compile(
@@ -120,14 +121,12 @@ def _message(record: logging.LogRecord) -> str:
 class KeyValueFormatter(logging.Formatter):
     """``2026-01-01T00:00:00Z INFO connectors.sync message connector_id=.. job_id=..``."""
 
-    converter = time.gmtime
-
     def __init__(self, json_lines: bool = False):
         super().__init__()
         self.json_lines = json_lines
 
     def format(self, record: logging.LogRecord) -> str:
-        when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z"
+        when = iso_utc(dt.datetime.fromtimestamp(record.created, dt.UTC))
         message = _SECRET_PAIR.sub(lambda m: f"{m.group('key')}={MASK}", _message(record))
         context = {key: getattr(record, key) for key in CONTEXT_KEYS if getattr(record, key, None)}
         if self.json_lines:

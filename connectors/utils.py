@@ -1,5 +1,6 @@
-"""Small async building blocks: backoff with jitter, a memory-bounded queue, JSON encoding, and
-:func:`quoted` (the one way an error message quotes user input: capped)."""
+"""Small building blocks, one copy of each: backoff with jitter, a memory-bounded queue, JSON
+encoding, UTC times (:func:`iso_utc`, :func:`parse_utc`), ``MIB``, and :func:`quoted` (the one
+way an error message quotes user input: capped). The lowest layer: imports nothing of the service."""
 
 from __future__ import annotations
 
@@ -77,10 +78,36 @@ def http_url_fault(url: str) -> tuple[str, str] | None:
 
 
 # -- time ---------------------------------------------------------------------------------------
+# The one copy of UTC time writing and reading: documents, jobs and log lines all use these.
+def utcnow() -> dt.datetime:
+    """Now, an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
 def iso_utc(when: dt.datetime | None = None) -> str:
-    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-01-01T00:00:00.000Z``."""
-    when = (when or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-01-01T00:00:00.000Z`` (now by
+    default; a naive ``when`` is read as local time, as :meth:`datetime.astimezone` does)."""
+    when = (when or utcnow()).astimezone(dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def parse_utc(value: Any) -> dt.datetime | None:
+    """An aware UTC datetime from what Elasticsearch, Kibana and REST APIs store: ISO-8601 text
+    (``Z`` or an offset; none means UTC) or epoch milliseconds. ``None`` when absent or unreadable."""
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)
 
 
 # -- JSON ---------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from connectors.configuration import parse_bool
-from connectors.utils import iso_utc, quoted
+from connectors.utils import iso_utc, parse_utc, quoted
 
 DEFAULT_RULE_ID = "DEFAULT"
 # the rule every rule list ends with: include whatever no other rule decided
@@ -92,22 +92,14 @@ def to_number(value: Any) -> float | None:
 
 
 def to_datetime(value: Any) -> dt.datetime | None:
-    """Read an ISO-8601 date or datetime (``Z`` allowed) as an aware UTC datetime."""
+    """Read an ISO-8601 date or datetime (``Z`` allowed; none means UTC) as an aware datetime.
+    A number is not a date here (``parse_utc`` would read it as epoch milliseconds)."""
     if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime.combine(value, dt.time.min)
-    else:
-        text = str(value).strip()
-        if not text or not text[0].isdigit():
-            return None
-        try:
-            parsed = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time.min, dt.UTC)
+    text = str(value).strip()
+    return parse_utc(text) if text[:1].isdigit() else None
 
 
 def to_bool(value: Any) -> bool | None:

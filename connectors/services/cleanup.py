@@ -23,8 +23,8 @@ from datetime import timedelta
 
 from connectors import worker_liveness
 from connectors.protocol import JobStatus, JobType, SyncJobDoc
-from connectors.protocol.timeutil import iso, utcnow
 from connectors.services.base import PeriodicService
+from connectors.utils import iso_utc, utcnow
 
 IDLE_JOB_ERROR = "the sync job's worker stopped responding (no heartbeat since {last_seen}); marked as failed"
 DEAD_WORKER_ERROR = "the sync job's worker {worker} is no longer running (its process is gone from this host); marked as failed"
@@ -78,7 +78,7 @@ class JobCleanupService(PeriodicService):
     async def fail_idle_jobs(self) -> int:
         cutoff = utcnow() - timedelta(seconds=self.ctx.settings.job_idle_threshold)
         marked = 0
-        for job in await self.ctx.jobs.stale_active(iso(cutoff)):
+        for job in await self.ctx.jobs.stale_active(iso_utc(cutoff)):
             if self.ctx.running_jobs.runs(job.id):
                 continue  # ours: the runner ends it (its heartbeat may have failed in an outage)
             log = self.logger.bind(connector_id=job.connector_id, job_id=job.id)

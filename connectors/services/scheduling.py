@@ -24,11 +24,11 @@ from connectors.errors import ConfigurationError
 from connectors.es.errors import error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
 from connectors.protocol.constants import SCHEDULED_AT_FIELD
-from connectors.protocol.timeutil import iso, utcnow
 from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.services.source_check import SourceCheckTracker
+from connectors.utils import iso_utc, utcnow
 
 MIN_CATCH_UP = 60.0
 MAX_PARALLEL_CONNECTORS = 8
@@ -237,10 +237,12 @@ class SchedulingService(PeriodicService):
         if due is None:
             return doc
         try:
-            doc = await self.ctx.connectors.update_if_unchanged(doc, {SCHEDULED_AT_FIELD[job_type]: iso(due)})
+            doc = await self.ctx.connectors.update_if_unchanged(
+                doc, {SCHEDULED_AT_FIELD[job_type]: iso_utc(due)}
+            )
         except StaleDocument:
-            log.debug(f"scheduled {job_type.value} sync due {iso(due)} taken by another process")
+            log.debug(f"scheduled {job_type.value} sync due {iso_utc(due)} taken by another process")
             return await self.ctx.connectors.get(doc.id) or doc
         job_id = await self.ctx.jobs.create(doc.id, job_type, TriggerMethod.SCHEDULED)
-        log.bind(job_id=job_id).info(f"created a scheduled {job_type.value} sync due at {iso(due)}")
+        log.bind(job_id=job_id).info(f"created a scheduled {job_type.value} sync due at {iso_utc(due)}")
         return doc

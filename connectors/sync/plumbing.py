@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-MIB = 1024 * 1024
+from connectors.utils import MIB
 
 
 @dataclass

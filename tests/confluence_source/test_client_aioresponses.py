@@ -14,6 +14,8 @@ from aioresponses import aioresponses
 
 from connectors.configuration import DataSourceConfiguration
 from connectors.errors import SourceUnreachable
+from connectors.extraction.extractor import TextExtractor
+from connectors.extraction.worker_pool import WorkerCrashed
 from connectors.sources.confluence.api import ConfluenceApi
 from connectors.sources.confluence.auth import BasicAuth
 from connectors.sources.confluence.client import (
@@ -25,12 +27,11 @@ from connectors.sources.confluence.client import (
     RateGate,
 )
 from connectors.sources.confluence.datasource import ConfluenceDataSource
-from connectors.sources.confluence.extraction import TextExtractor
 from connectors.sources.confluence.paging import v1_items, v2_items
 from connectors.sources.confluence.rules import RemoteCqlValidator
-from connectors.sources.confluence.worker_pool import WorkerCrashed
+from tests.extraction import extract_hooks
 
-from . import extract_hooks, site
+from . import site
 
 ORIGIN = "https://acme.atlassian.net"
 BASE = ORIGIN + "/wiki"

@@ -17,7 +17,7 @@ from elasticsearch import BadRequestError, ConflictError, NotFoundError
 
 from connectors.protocol.constants import ACCESS_CONTROL_INDEX_PREFIX, CONNECTORS_INDEX, JOBS_INDEX
 from connectors.protocol.documents import active_rules_of
-from connectors.protocol.timeutil import iso, parse_iso
+from connectors.utils import iso_utc, parse_utc
 
 
 def _meta(status):
@@ -74,11 +74,11 @@ def matches(source: dict, query: dict | None) -> bool:
         return _lookup(source, field) == value
     if "range" in query:
         ((field, bounds),) = query["range"].items()
-        actual = parse_iso(_lookup(source, field))
+        actual = parse_utc(_lookup(source, field))
         if actual is None:
             return False
         for op, bound in bounds.items():
-            bound = parse_iso(bound)
+            bound = parse_utc(bound)
             if op == "lt" and not actual < bound:
                 return False
             if op == "lte" and not actual <= bound:
@@ -176,7 +176,7 @@ class FakeConnectorApi:
         return {"count": len(rows), "results": rows[from_ : from_ + size]}
 
     async def check_in(self, connector_id):
-        return self._patch_connector(connector_id, {"last_seen": iso()})
+        return self._patch_connector(connector_id, {"last_seen": iso_utc()})
 
     async def update_error(self, connector_id, error=None, body=None):
         error = (body or {}).get("error", error)
@@ -205,7 +205,7 @@ class FakeConnectorApi:
         index_name = connector["index_name"]
         if job_type == "access_control":
             index_name = ACCESS_CONTROL_INDEX_PREFIX + index_name
-        now = iso()
+        now = iso_utc()
         job = {
             "job_type": job_type,
             "trigger_method": trigger_method,
@@ -232,12 +232,12 @@ class FakeConnectorApi:
 
     async def sync_job_check_in(self, connector_sync_job_id):
         self._job(connector_sync_job_id)
-        self.es._write(JOBS_INDEX, connector_sync_job_id, {"last_seen": iso()}, merge=True)
+        self.es._write(JOBS_INDEX, connector_sync_job_id, {"last_seen": iso_utc()}, merge=True)
         return {"result": "updated"}
 
     async def sync_job_update_stats(self, connector_sync_job_id, metadata=None, last_seen=None, **counts):
         self._job(connector_sync_job_id)
-        fields = {**counts, "last_seen": last_seen or iso()}
+        fields = {**counts, "last_seen": last_seen or iso_utc()}
         if metadata:
             fields["metadata"] = metadata
         self.es._write(JOBS_INDEX, connector_sync_job_id, fields, merge=True)
@@ -245,7 +245,7 @@ class FakeConnectorApi:
 
     async def sync_job_cancel(self, connector_sync_job_id):
         status = self._job(connector_sync_job_id)["_source"]["status"]
-        now = iso()
+        now = iso_utc()
         if status in ("pending", "suspended"):
             fields = {
                 "status": "canceled",

@@ -10,11 +10,11 @@ import pytest
 
 from connectors import worker_liveness
 from connectors.protocol import JobStatus, JobType, TriggerMethod
-from connectors.protocol.timeutil import iso
 from connectors.services.cleanup import JobCleanupService
 from connectors.services.execution import JobExecutionService
 from connectors.services.job_pool import JobPool
 from connectors.services.scheduling import SchedulingService
+from connectors.utils import iso_utc
 from tests.framework import fake_source
 from tests.framework.fake_source import make_docs
 from tests.framework.support import (
@@ -230,10 +230,10 @@ async def test_shutdown_suspends_running_jobs(es, settings, harness):
 async def test_idle_job_marked_error_and_connector_updated(es, settings, harness):
     await harness.connector(docs=[])
     job = await harness.job()
-    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    old = iso_utc(datetime.now(UTC) - timedelta(seconds=30))
     es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
     fresh = await harness.job()
-    es._write(JOBS, fresh.id, {"status": "in_progress", "last_seen": iso()}, merge=True)
+    es._write(JOBS, fresh.id, {"status": "in_progress", "last_seen": iso_utc()}, merge=True)
     cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
     assert await cleanup.fail_idle_jobs() == 1
     src = es.source(JOBS, job.id)
@@ -248,7 +248,7 @@ async def test_cleanup_never_fails_a_job_its_own_process_runs(es, settings, harn
     # process still runs: its runner writes the final state, the cleanup here must not
     await harness.connector(docs=[])
     job = await harness.job()
-    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    old = iso_utc(datetime.now(UTC) - timedelta(seconds=30))
     es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
     ctx = context(es, settings, harness)
     ctx.running_jobs.started("c1", job.id)
@@ -263,7 +263,7 @@ async def test_cleanup_never_fails_a_job_its_own_process_runs(es, settings, harn
 async def test_cleanup_spares_a_job_that_heartbeats_after_the_search(es, settings, harness):
     await harness.connector(docs=[])
     job = await harness.job()
-    old = iso(datetime.now(UTC) - timedelta(seconds=30))
+    old = iso_utc(datetime.now(UTC) - timedelta(seconds=30))
     es._write(JOBS, job.id, {"status": "in_progress", "last_seen": old}, merge=True)
     cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
     real_search = harness.jobs.stale_active
@@ -295,7 +295,7 @@ async def claimed_job(es, harness, worker_process: dict | None, last_seen: str |
     es._write(
         JOBS,
         job.id,
-        {"status": "in_progress", "last_seen": last_seen or iso(), "metadata": metadata},
+        {"status": "in_progress", "last_seen": last_seen or iso_utc(), "metadata": metadata},
         merge=True,
     )
     return job.id
@@ -337,7 +337,7 @@ async def test_job_of_a_dead_worker_on_this_host_marked_error_at_once(es, settin
 async def test_dead_worker_cleanup_spares_a_job_that_heartbeats_after_the_search(es, settings, harness):
     await harness.connector(docs=[])
     job_id = await claimed_job(
-        es, harness, dead_process(settings.hostname), iso(datetime.now(UTC) - timedelta(seconds=5))
+        es, harness, dead_process(settings.hostname), iso_utc(datetime.now(UTC) - timedelta(seconds=5))
     )
     cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())
     real_active = harness.jobs.active
@@ -357,7 +357,7 @@ async def test_jobs_of_deleted_connectors_are_ended(es, settings, harness):
     await harness.connector("gone", docs=[], index_name="search-gone")
     pending = await harness.job("gone")
     running = await harness.job("gone")
-    es._write(JOBS, running.id, {"status": "in_progress", "last_seen": iso()}, merge=True)
+    es._write(JOBS, running.id, {"status": "in_progress", "last_seen": iso_utc()}, merge=True)
     mine = await harness.job("c1")
     es._write(CONNECTORS, "gone", {"deleted": True}, merge=True)
     cleanup = JobCleanupService(context(es, settings, harness), asyncio.Event())

@@ -29,10 +29,9 @@ LAYERS: list[tuple[str, ...]] = [
         "connectors.utils",
         "connectors.logger",
         "connectors.secrets",
-        "connectors.file_text",
-        "connectors.worker_lifetime",
         "connectors.worker_liveness",
     ),
+    ("connectors.extraction",),  # text extraction for any source, light where workers go
     (
         "connectors.configuration",
         "connectors.source",

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from connectors.utils import MemQueue, QueueClosed, backoff_delay, iso_utc, json_bytes
+from connectors.utils import MemQueue, QueueClosed, backoff_delay, iso_utc, json_bytes, parse_utc
 
 
 def test_backoff_grows_exponentially_with_jitter_and_cap():
@@ -16,6 +16,43 @@ def test_backoff_grows_exponentially_with_jitter_and_cap():
     assert backoff_delay(3, 2.0, jitter=0) == 16
     assert backoff_delay(10, 2.0, cap=60, jitter=0) == 60
     assert backoff_delay(5, 0) == 0
+
+
+def test_full_jitter_spreads_over_the_whole_delay():
+    """``jitter=1`` (the Confluence client's policy) draws from (0, d]: both halves are used."""
+    rng = random.Random(3)
+    delays = [backoff_delay(2, 0.5, cap=30, jitter=1.0, rng=rng) for _ in range(200)]
+    assert all(0 < delay <= 2.0 for delay in delays)
+    assert min(delays) < 0.5 and max(delays) > 1.5
+
+
+def test_the_confluence_client_backs_off_through_the_one_formula():
+    from connectors.sources.confluence.client import Backoff
+
+    backoff = Backoff(0.5, 4.0, rng=random.Random(11))
+    expected = random.Random(11)
+    for attempt in range(6):
+        assert backoff.delay(attempt) == backoff_delay(attempt, 0.5, cap=4.0, jitter=1.0, rng=expected)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-05-06T07:08:09.123Z", "2024-05-06T07:08:09.123Z"),
+        ("2024-05-06T09:08:09.123456+02:00", "2024-05-06T07:08:09.123Z"),
+        ("2024-05-06T07:08:09", "2024-05-06T07:08:09.000Z"),  # no offset: UTC
+        (1714979289123, "2024-05-06T07:08:09.123Z"),  # epoch milliseconds
+        (" 2024-05-06T07:08:09Z ", "2024-05-06T07:08:09.000Z"),
+    ],
+)
+def test_parse_utc_reads_what_the_stores_write(value, expected):
+    parsed = parse_utc(value)
+    assert parsed.tzinfo is dt.UTC and iso_utc(parsed) == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "yesterday", "2024-13-01", True])
+def test_parse_utc_answers_none_for_absent_or_unreadable(value):
+    assert parse_utc(value) is None
 
 
 def test_iso_utc_and_json_bytes():

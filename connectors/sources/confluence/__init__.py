@@ -2,8 +2,9 @@
 
 Modules: ``config`` (the form and typed settings), ``auth``, ``client`` (HTTP), ``paging``,
 ``api`` (streams per endpoint family), ``scope`` (filters as CQL), ``storage_text``,
-``documents`` (the one document schema), ``extraction`` (attachment text), ``rules`` (advanced
-CQL rules) and ``datasource`` (:class:`ConfluenceDataSource`, composing them).
+``documents`` (the one document schema), ``rules`` (advanced CQL rules) and ``datasource``
+(:class:`ConfluenceDataSource`, composing them; attachment text through the framework's
+:mod:`connectors.extraction`).
 """
 
 from connectors.sources.confluence.datasource import ConfluenceDataSource

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from connectors.sources.confluence.auth import Auth
+from connectors.utils import backoff_delay
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ class RateGate:
 
 
 class Backoff:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n)),
+    :func:`connectors.utils.backoff_delay` with ``jitter=1``. An object so a test can inject one."""
 
     def __init__(self, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None):
         self.base = base
@@ -165,7 +167,7 @@ class Backoff:
         self._rng = rng or random.Random()
 
     def delay(self, attempt: int) -> float:
-        return self._rng.uniform(0, min(self.cap, self.base * (2**attempt)))
+        return backoff_delay(attempt, self.base, cap=self.cap, jitter=1.0, rng=self._rng)
 
 
 def build_ssl_context(ca_pem: str | None) -> ssl.SSLContext:

@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from connectors.errors import ConfigurationError, SourceUnreachable, SyncError
+from connectors.extraction.extractor import TextExtractor
+from connectors.extraction.file_text import UnsupportedFileType, kind_of
 from connectors.source import BaseDataSource
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import ConfluenceApi, expand_for
@@ -34,7 +36,6 @@ from connectors.sources.confluence.client import (
     ConfluenceUnreachable,
 )
 from connectors.sources.confluence.config import FLAVOURS, default_configuration
-from connectors.sources.confluence.extraction import TextExtractor, UnsupportedFileType, kind_of
 from connectors.sources.confluence.merge import bounded_merge
 from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
 from connectors.sources.confluence.scope import Scope

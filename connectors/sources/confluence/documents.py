@@ -7,8 +7,9 @@ stable across renames and moves; ``_timestamp`` is the last modification in UTC.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
+
+from connectors.utils import iso_utc, parse_utc
 
 SPACE = "space"
 PAGE = "page"
@@ -54,20 +55,8 @@ MAPPING_PROPERTIES: dict[str, Any] = {
 
 def utc_iso(value: Any) -> str | None:
     """ISO-8601 UTC with milliseconds (``2024-05-01T10:22:33.123Z``) from any ISO string or epoch ms."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float):
-        when = dt.datetime.fromtimestamp(value / 1000, dt.UTC)
-    else:
-        text = str(value).strip()
-        try:
-            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        when = when.astimezone(dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    when = parse_utc(value)
+    return iso_utc(when) if when is not None else None
 
 
 def _person(user: Any) -> tuple[str | None, str | None]:

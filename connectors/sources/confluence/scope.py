@@ -12,18 +12,9 @@ from dataclasses import dataclass
 
 from connectors.sources.confluence.api import cql_quote
 from connectors.sources.confluence.settings import Settings
+from connectors.utils import parse_utc
 
 _MARGIN = dt.timedelta(days=1)
-
-
-def _parse(value) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def _id_list(ids: tuple[str, ...]) -> str:
@@ -84,8 +75,8 @@ class Scope:
         if not self.has_date_window():
             return True
         history = item.get("history") or {}
-        created = _parse(history.get("createdDate"))
-        modified = _parse((item.get("version") or {}).get("when")) or created
+        created = parse_utc(history.get("createdDate"))
+        modified = parse_utc((item.get("version") or {}).get("when")) or created
         for when, after, before in (
             (created, s.created_after, s.created_before),
             (modified, s.modified_after, s.modified_before),

@@ -10,11 +10,12 @@ from multiprocessing.connection import wait as wait_for_exit
 
 import pytest
 
-from connectors.sources.confluence.extraction import TextExtractor, extract_text
-from connectors.sources.confluence.worker_pool import ProcessRunner, WorkerCrashed, WorkerTimedOut
+from connectors.extraction.extractor import TextExtractor
+from connectors.extraction.file_text import extract_text
+from connectors.extraction.worker_pool import ProcessRunner, WorkerCrashed, WorkerTimedOut, default_workers
 from fixtures.confluence.attachments import MEDIA_TYPES, attachment_bytes, size_limits
 from fixtures.confluence.model import Attachment, Version
-from tests.confluence_source import extract_hooks
+from tests.extraction import extract_hooks
 
 WHEN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -155,6 +156,11 @@ async def test_pool_is_recycled_after_a_number_of_files_without_losing_any():
     assert runner._main.generation == 3
 
 
+@pytest.mark.parametrize("cores, workers", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4), (64, 4)])
+def test_default_worker_count_leaves_a_core_to_the_service(cores, workers):
+    assert default_workers(cores) == workers
+
+
 def test_bad_runner_arguments_are_named():
     with pytest.raises(ValueError, match="workers"):
         ProcessRunner(workers=-1)
@@ -176,3 +182,91 @@ async def test_a_retired_pool_is_gone_before_its_successor_starts():
         runner.close()
     assert new_pid != old_pid
     assert not psutil.pid_exists(old_pid)  # exited and reaped before the new pool took the file
+
+
+async def test_a_worker_loads_only_the_light_modules_of_the_extraction_package():
+    """A worker imports the package, its initializer's module and the text module: no source, no
+    service module (the Confluence package cost +23 MB per worker when a worker imported it)."""
+    runner = ProcessRunner(workers=1)
+    try:
+        await runner.run(extract_text, b"warm", "a.txt", None)
+        loaded = await runner.run(extract_hooks.service_modules)
+    finally:
+        runner.close()
+    assert loaded == [
+        "connectors",
+        "connectors.extraction",
+        "connectors.extraction.file_text",
+        "connectors.extraction.worker_lifetime",
+    ]
+
+
+def slow_start(tmp_path, monkeypatch, seconds: float) -> None:
+    """Every interpreter started from now on (the pool's workers) sleeps ``seconds`` first: a
+    loaded machine, simulated by a ``sitecustomize`` on ``PYTHONPATH``."""
+    folder = tmp_path / "slow_start"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(f"import time\n\ntime.sleep({seconds})\n")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    )
+
+
+def spawned_workers() -> set[int]:
+    """Pids of this process's ``spawn``-started children (the resource tracker is not one)."""
+    import psutil
+
+    pids = set()
+    for child in psutil.Process().children():
+        try:
+            if "--multiprocessing-fork" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                pids.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return pids
+
+
+async def poll(check, what: str, deadline: float = 30.0):
+    end = asyncio.get_running_loop().time() + deadline
+    while not (value := check()):
+        assert asyncio.get_running_loop().time() < end, f"{what} not reached within {deadline:g} s"
+        await asyncio.sleep(0.05)
+    return value
+
+
+async def test_every_worker_starts_before_a_file_so_no_start_up_is_charged_to_a_file(tmp_path, monkeypatch):
+    """Two workers whose start-up takes longer than the time limit: two files that must run at
+    the same time both finish. Before, only the first worker was awaited and the second one was
+    started for the second file, whose time limit then counted that start-up."""
+    slow_start(tmp_path, monkeypatch, 4)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    runner = ProcessRunner(workers=2, timeout=3)
+    try:
+        pids = await asyncio.gather(
+            runner.run(extract_hooks.meet, str(meeting), "first", "second"),
+            runner.run(extract_hooks.meet, str(meeting), "second", "first"),
+            return_exceptions=True,
+        )
+        current = runner._main.current
+        processes = list(current._processes) if current is not None else []
+    finally:
+        runner.close()
+    assert runner.timeouts == 0, pids
+    assert len(set(pids)) == 2 and set(pids) == set(processes)
+
+
+async def test_a_run_cancelled_while_its_pool_starts_leaves_no_worker_behind(tmp_path, monkeypatch):
+    before = spawned_workers()
+    slow_start(tmp_path, monkeypatch, 60)
+    runner = ProcessRunner(workers=2)
+    job = asyncio.create_task(runner.run(int))
+    try:
+        starting = await poll(lambda: spawned_workers() - before, "a worker starting")
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        await poll(lambda: not (spawned_workers() & starting), "the starting workers gone")
+    finally:
+        runner.close()
+    assert not runner.started

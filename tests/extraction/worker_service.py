@@ -1,4 +1,4 @@
-"""A stand-in "service" for the worker-lifetime tests: ``python -m tests.confluence_source.worker_service``.
+"""A stand-in "service" for the worker-lifetime tests: ``python -m tests.extraction.worker_service``.
 
 It starts a :class:`ProcessRunner`, runs one job to learn its worker's pid, hands the worker a
 second job that never ends on its own, prints one JSON line (its pid, the worker's pid) and
@@ -21,7 +21,7 @@ import time
 async def main(argv: list[str]) -> None:
     # imported here, not at the top: a spawned worker re-imports this module as its __mp_main__,
     # and should load no more than the service's own workers do
-    from connectors.sources.confluence import worker_pool
+    from connectors.extraction import worker_pool
 
     if "--pipe-only" in argv:
         worker_pool.kernel_signal_allowed = lambda: False

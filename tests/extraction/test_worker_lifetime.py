@@ -44,7 +44,7 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 def start_service(*args: str) -> tuple[subprocess.Popen, dict]:
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.confluence_source.worker_service", *args],
+        [sys.executable, "-m", "tests.extraction.worker_service", *args],
         cwd=str(REPO),
         env=env,
         stdout=subprocess.PIPE,

@@ -8,26 +8,29 @@ parser; if a parser crashes, only that worker dies.
 :class:`ProcessRunner` gives:
 
 * a lazily created pool (``spawn`` start method: an asyncio process with threads is never
-  forked), :func:`default_workers` workers by default (one on a 2-core machine), the whole pool retired gracefully after
+  forked), :func:`default_workers` workers by default (one on a 2-core machine), **every one of
+  them started when the pool is created** and its start-up awaited before the pool takes a file
+  (``concurrent.futures`` would otherwise start a worker on demand, for the file that finds none
+  idle, and that file's time limit would count the start-up), the whole pool retired gracefully after
   ``recycle_after`` files — and joined before its successor starts, so old and new workers never
   run side by side — so a leaky parser cannot grow a worker without bound (not
   ``max_tasks_per_child``: on Python 3.11-3.13 it can deadlock the pool, CPython gh-115634);
 * a bounded number of jobs in flight (``max_jobs``): callers beyond it wait, so the file bytes
   held in memory stay bounded;
 * a per-file time limit: a file that takes longer than ``timeout`` seconds (counted from its
-  hand-over to a free, started worker: jobs never queue inside the pool, and a new pool's
-  start-up is awaited before its first file) fails with
+  hand-over to a free, started worker: jobs never queue inside the pool, and all of a new pool's
+  workers have started before its first file) fails with
   :class:`WorkerTimedOut` and its pool is killed and replaced (a running parser cannot be
   interrupted any other way);
 * crash isolation: when a worker dies (``BrokenProcessPool``), every job that was in that pool
   is retried once, alone, in a separate single-worker pool. A job that kills that worker too is
   the culprit and fails with :class:`WorkerCrashed`; the others succeed. The sync goes on;
 * workers that die with the service, whatever kills it (``kill -9`` included): each worker runs
-  :func:`connectors.worker_lifetime.die_with_parent` before its first job — it watches the pipe
+  :func:`.worker_lifetime.die_with_parent` before its first job — it watches the pipe
   its parent alone holds open and, on Linux when the pool is started from the main thread, asks
   the kernel for SIGKILL at its parent's death. The multiprocessing resource tracker then ends
   too (the workers were what kept its pipe open). That module is separate only because workers
-  import it: importing this one would load the Confluence source into every worker.
+  import it: this one (asyncio, the pool's machinery) stays in the service.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from connectors import worker_lifetime
+from connectors.extraction import worker_lifetime
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_RECYCLE_AFTER = 1000
 #: how long a new pool's workers may take to start (generous: a loaded 2-core machine)
 STARTUP_LIMIT_S = 120.0
+#: how often the wait for a new pool's workers looks for one that died while starting (seconds)
+_START_CHECK_S = 0.25
 
 
 class WorkerCrashed(RuntimeError):
@@ -88,15 +93,47 @@ def _kill(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=False)
 
 
-async def _started(executor: ProcessPoolExecutor) -> ProcessPoolExecutor:
-    """``executor`` once its workers answer: start-up (an interpreter, imports) on a busy machine
-    is not charged to the first file's time limit. One that does not start within
-    ``STARTUP_LIMIT_S`` is killed and reported as a broken pool."""
+def _launch(workers: int, context) -> tuple[ProcessPoolExecutor, Any]:
+    """A new pool with all its ``workers`` processes started now, and the semaphore each of them
+    releases once started (:func:`.worker_lifetime.start_worker`)."""
+    ready = context.Semaphore(0)
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=worker_lifetime.start_worker,
+        # the workers are started from this thread, here
+        initargs=(kernel_signal_allowed(), ready),
+    )
+    # Every worker now, not one per submit() that finds none idle (CPython's spawn behaviour).
+    # Private, but present and unchanged from 3.9 to 3.14: fork-started pools use it.
+    executor._launch_processes()
+    return executor, ready
+
+
+async def _started(executor: ProcessPoolExecutor, ready, workers: int) -> ProcessPoolExecutor:
+    """``executor`` once each of its ``workers`` has said it started: start-up (an interpreter,
+    imports) on a busy machine is not charged to any file's time limit. A pool one of whose
+    workers exits while starting, or that does not start within ``STARTUP_LIMIT_S``, is killed
+    and reported as a broken pool; a cancelled wait kills it too (nothing is left running)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP_LIMIT_S
+    started = 0
     try:
-        await asyncio.wait_for(asyncio.wrap_future(executor.submit(int)), STARTUP_LIMIT_S)
-    except (TimeoutError, BrokenProcessPool, RuntimeError) as exc:
+        while started < workers:
+            if any(not process.is_alive() for process in list(executor._processes.values())):
+                raise BrokenProcessPool("a worker exited while starting")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError
+            # a blocking wait in a thread, in short slices so a dead worker is seen soon
+            if await asyncio.to_thread(ready.acquire, True, min(_START_CHECK_S, remaining)):
+                started += 1
+    except (TimeoutError, BrokenProcessPool, OSError) as exc:
         _kill(executor)
         raise BrokenProcessPool(f"the extraction workers did not start ({type(exc).__name__})") from None
+    except BaseException:  # cancelled: do not leave a half-started pool behind
+        _kill(executor)
+        raise
     return executor
 
 
@@ -133,15 +170,7 @@ class _Pool:
                 retired, self._executor = self._executor, None
                 await asyncio.to_thread(retired.shutdown, True)  # running jobs finish, workers exit
             if self._executor is None:
-                self._executor = await _started(
-                    ProcessPoolExecutor(
-                        max_workers=self.workers,
-                        mp_context=self._context,
-                        initializer=worker_lifetime.die_with_parent,
-                        # workers are started from this thread (on demand, by submit)
-                        initargs=(kernel_signal_allowed(),),
-                    )
-                )
+                self._executor = await _started(*_launch(self.workers, self._context), self.workers)
                 self._submitted = 0
                 self.generation += 1
             self._submitted += 1

@@ -1,39 +1,25 @@
-"""Text of attachment files (PDF, Word, Excel, PowerPoint, HTML, plain text), extracted off the
-event loop in worker processes (:mod:`.worker_pool`), a bounded number of jobs at a time.
+"""The async front of text extraction: :class:`TextExtractor`, which a data source holds.
 
-:func:`extract_text` is synchronous and pure (bytes in, text out);
-:class:`TextExtractor` is the async front the data source uses. Never run the office parsers
-in threads: python-docx and python-pptx share one module-global lxml parser that is not
-thread-safe (concurrent use crashes the interpreter).
+It runs :func:`~connectors.extraction.file_text.extract_text_in_worker` (or another picklable
+module-level function with the same signature) off the event loop in worker processes
+(:class:`~connectors.extraction.worker_pool.ProcessRunner`), a bounded number of files at a
+time. Which files to read and how much of their text to keep are the source's policy: it passes
+``max_chars`` per file, and the time limit per file and the worker count when it builds one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-# The pure functions live in a light module so that worker processes import only them.
-from connectors.file_text import (
-    UnsupportedFileType,
-    decode_text,
-    extract_text,
-    extract_text_in_worker,
-    kind_of,
-)
-from connectors.sources.confluence.worker_pool import DEFAULT_TIMEOUT, ProcessRunner
-
-__all__ = [
-    "TextExtractor",
-    "UnsupportedFileType",
-    "decode_text",
-    "extract_text",
-    "kind_of",
-]
+from connectors.extraction.file_text import extract_text_in_worker
+from connectors.extraction.worker_pool import DEFAULT_TIMEOUT, ProcessRunner
 
 
 class TextExtractor:
-    """Runs :func:`extract_text` (or ``function``, a picklable module-level function with the
-    same signature, ``max_chars`` included) in worker processes; see :class:`~.worker_pool.ProcessRunner` for the pool
-    size, the bound on jobs in flight, the per-file ``timeout`` and crash handling.
+    """Runs :func:`~.file_text.extract_text_in_worker` (or ``function``, a picklable module-level
+    function with the same signature, ``max_chars`` included) in worker processes; see
+    :class:`~.worker_pool.ProcessRunner` for the pool size, the bound on jobs in flight, the
+    per-file ``timeout`` and crash handling.
 
     A file that crashes its worker raises :class:`~.worker_pool.WorkerCrashed`, one over the
     time limit :class:`~.worker_pool.WorkerTimedOut`; the caller records either as an extraction

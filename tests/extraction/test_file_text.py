@@ -1,4 +1,4 @@
-"""Attachment text extraction per file type, off the event loop."""
+"""Text of each file type (:mod:`connectors.extraction.file_text`), and the worker entry point."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import platform
 import pytest
 from pypdf.errors import PdfReadError
 
-from connectors.sources.confluence.extraction import (
+from connectors.extraction import file_text
+from connectors.extraction.file_text import (
     UnsupportedFileType,
     decode_text,
     extract_text,
@@ -109,8 +110,6 @@ def test_unsupported_and_damaged():
 
 @pytest.mark.parametrize("filename", sorted(CASES))
 def test_the_worker_entry_point_gives_the_same_text_and_trims_the_heap(filename, monkeypatch):
-    import connectors.file_text as file_text
-
     trims = []
     monkeypatch.setattr(file_text, "_trim_heap", lambda: trims.append(1))
     media_type, make = CASES[filename]
@@ -127,8 +126,6 @@ def test_the_worker_entry_point_gives_the_same_text_and_trims_the_heap(filename,
 def test_heap_trim_is_safe_to_call_repeatedly(monkeypatch):
     import ctypes.util
 
-    import connectors.file_text as file_text
-
     lookups = []
     find_library = ctypes.util.find_library
     monkeypatch.setattr(file_text, "_LIBC", None)
@@ -139,16 +136,7 @@ def test_heap_trim_is_safe_to_call_repeatedly(monkeypatch):
     assert bool(file_text._LIBC) == (platform.libc_ver()[0] == "glibc")  # malloc_trim only where glibc has it
 
 
-@pytest.mark.parametrize("cores, workers", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 4), (64, 4)])
-def test_default_worker_count_leaves_a_core_to_the_service(cores, workers):
-    from connectors.sources.confluence.worker_pool import default_workers
-
-    assert default_workers(cores) == workers
-
-
 def test_max_chars_bounds_the_text_with_one_more_character_to_tell_it_was_cut():
-    from connectors.file_text import extract_text
-
     data = "\n".join(f"line {i}" for i in range(100_000)).encode()
     whole = extract_text(data, "big.txt", "text/plain")
     assert len(whole) > 600_000  # no built-in cut any more: the caller's cap applies

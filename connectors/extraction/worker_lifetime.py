@@ -1,7 +1,10 @@
 """A worker process dies with the process that started it, whatever ends that one (``kill -9``
-included). Light to import: worker processes import it first (:mod:`.sources.confluence.worker_pool`
-passes :func:`die_with_parent` as its pools' initializer), and it must not pull the service's
-modules into them.
+included). Light to import: worker processes import it first (:mod:`connectors.extraction.worker_pool`
+passes :func:`start_worker` as its pools' initializer), and it must not pull the service's
+modules into them (the standard library only).
+
+:func:`start_worker` sets up the two guards (:func:`die_with_parent`) and then tells the pool the
+worker is ready, so the pool can await every worker's start-up before it hands over a file.
 
 Two guards, both set up by :func:`die_with_parent` in the worker before its first job:
 
@@ -37,6 +40,14 @@ def kernel_signal_allowed() -> bool:
     """True where workers started from the calling thread may ask the kernel to kill them when it
     ends: Linux, and the main thread (any other thread may end while the process goes on)."""
     return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+
+
+def start_worker(kernel_signal: bool = False, ready=None) -> None:
+    """Initializer of a pool's worker process: :func:`die_with_parent`, then one ``release()`` of
+    ``ready`` (a ``multiprocessing`` semaphore of the pool's, when given): this worker is started."""
+    die_with_parent(kernel_signal)
+    if ready is not None:
+        ready.release()
 
 
 def die_with_parent(kernel_signal: bool = False) -> None:

@@ -1,8 +1,8 @@
 """Plain text of files (PDF, Word, Excel, PowerPoint, HTML, plain text): bytes in, text out.
 
-Synchronous and pure, and deliberately light to import: it is what the extraction worker
-processes load (see ``connectors/sources/confluence/worker_pool.py``), so each parser library
-is imported only when a file of its type arrives. Not Confluence-specific: any source can use it.
+Synchronous and pure, and deliberately light to import (the standard library only): it is what
+the extraction worker processes load (see :mod:`connectors.extraction.worker_pool`), so each
+parser library is imported only when a file of its type arrives. Any source can use it.
 
 The text is bounded by the caller's ``max_chars`` (a connector's body cap): extraction stops
 joining lines once the text is longer and returns ``max_chars + 1`` characters, so the caller can
