@@ -18,7 +18,7 @@ from connectors.protocol.constants import (
     JobStatus,
     JobType,
 )
-from connectors.protocol.timeutil import parse_iso
+from connectors.utils import parse_utc
 
 
 def _enum(enum_cls, value, default=None):
@@ -191,7 +191,7 @@ class ConnectorDoc(Versioned):
         return bool(entry.get("enabled")), entry.get("interval")
 
     def last_scheduled_at(self, job_type: JobType) -> datetime | None:
-        return parse_iso(self.source.get(SCHEDULED_AT_FIELD[job_type]))
+        return parse_utc(self.source.get(SCHEDULED_AT_FIELD[job_type]))
 
 
 @dataclass
@@ -247,7 +247,7 @@ class SyncJobDoc(Versioned):
 
     @property
     def last_seen(self) -> datetime | None:
-        return parse_iso(self.source.get("last_seen"))
+        return parse_utc(self.source.get("last_seen"))
 
     @property
     def error(self) -> str | None:

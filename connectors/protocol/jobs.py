@@ -28,7 +28,7 @@ from connectors.protocol.constants import (
 )
 from connectors.protocol.documents import SyncJobDoc
 from connectors.protocol.errors import JobNotFound, StaleDocument
-from connectors.protocol.timeutil import iso
+from connectors.utils import iso_utc
 
 ACTIVE_STATUSES = tuple(s.value for s in ACTIVE_JOB_STATUSES)
 RUNNABLE_STATUSES = tuple(s.value for s in RUNNABLE_JOB_STATUSES)
@@ -176,7 +176,7 @@ class JobStore:
 
         Raises :class:`StaleDocument` when another process claimed (or changed) it first.
         """
-        now = iso()
+        now = iso_utc()
         fields = {
             "status": JobStatus.IN_PROGRESS.value,
             "started_at": now,
@@ -246,7 +246,7 @@ class JobStore:
                 target = JobStatus.CANCELED
             if target not in JOB_TRANSITIONS[job.status]:
                 return None
-            now = iso()
+            now = iso_utc()
             fields: dict[str, Any] = {"status": target.value, "error": error, "last_seen": now}
             if target.is_final:
                 fields["completed_at"] = now

@@ -52,12 +52,12 @@ from connectors.protocol import (
     StaleDocument,
     SyncJobDoc,
 )
-from connectors.protocol.timeutil import iso
 from connectors.registry import SourceRegistry
 from connectors.source import OP_DELETE
 from connectors.sync.plumbing import SyncPlumbing, default_plumbing, sink_counts
 from connectors.sync.progress import Progress, ProgressReporter
 from connectors.sync.settings import ServiceSettings
+from connectors.utils import iso_utc
 
 CANCEL_POLL_MAX = 1.0
 PROBE_TIMEOUT = 10.0  # seconds: a read while Elasticsearch is known to be down (final write)
@@ -455,7 +455,7 @@ class SyncJobRunner:
     async def _connector_sync_done(self, status: JobStatus, error: str | None, counts: dict) -> None:
         connector_id = self.job.connector_id
         fields = self._last_fields(status, error)
-        fields["last_synced"] = iso()
+        fields["last_synced"] = iso_utc()
         if status is not JobStatus.SUSPENDED:
             fields["last_indexed_document_count"] = counts.get("indexed_document_count", 0)
             fields["last_deleted_document_count"] = counts.get("deleted_document_count", 0)

@@ -31,6 +31,7 @@ from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
 from connectors.ui.throttle import SignInThrottle
 from connectors.ui.views import setup_routes
+from connectors.utils import MIB
 
 logger = logging.getLogger("connectors.ui")
 # The client marks the Connector APIs as beta; the UI relies on them on purpose.
@@ -43,7 +44,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-MAX_BODY = 1024 * 1024
+MAX_BODY = MIB
 
 
 def _wants_json(request: web.Request) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from connectors.protocol.timeutil import parse_iso
 from connectors.ui.connector_view import connector_state_of, is_configured, sync_options
 from connectors.ui.context import SESSION, TEMPLATES
 from connectors.ui.labels import (
@@ -25,11 +24,12 @@ from connectors.ui.labels import (
     sync_badge,
 )
 from connectors.ui.sync_rules import POLICIES, RULES
+from connectors.utils import parse_utc
 
 
 def parse_time(value: Any) -> dt.datetime | None:
     """A stored time as an aware UTC datetime (the protocol's reading), ``None`` if absent or bad."""
-    return parse_iso(value) if isinstance(value, str) else None
+    return parse_utc(value) if isinstance(value, str) else None
 
 
 def fmt_time(value: Any) -> str:

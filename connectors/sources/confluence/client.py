@@ -3,6 +3,14 @@ backoff, a shared rate-limit gate and a cap on requests in flight.
 
 Every public call either returns parsed data or raises a :class:`ConfluenceError` whose
 message names what failed (method, path, status, Confluence's own message) and never a secret.
+
+Why the retry loop is written here and not with tenacity or stamina: those libraries retry one
+call on its own, while the rules here are shared across calls. A 429 (or a 503 with
+``Retry-After``) closes one :class:`RateGate` that *every* request of the client waits on, not
+just the throttled one; throttling is flow control that spends no retry (``retry_count`` counts
+only failures) and is bounded by its own total (:data:`MAX_THROTTLED_WAIT`); and a retry of a
+failure uses the one backoff formula of the project through :class:`Backoff`. A library would
+keep only the loop, with the gate, the two budgets and the error wording still around it.
 """
 
 from __future__ import annotations

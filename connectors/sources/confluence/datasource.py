@@ -41,6 +41,7 @@ from connectors.sources.confluence.rules import RemoteCqlValidator, queries, sch
 from connectors.sources.confluence.scope import Scope
 from connectors.sources.confluence.settings import Settings, read_settings
 from connectors.sources.confluence.storage_text import STREAM_ABOVE, storage_to_text
+from connectors.utils import MIB
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ SPACES_AT_ONCE = 4
 MERGE_BUFFER = 100
 #: big bodies (storage over STREAM_ABOVE characters, attachments over BIG_FILE_BYTES) in work at once
 BIG_BODIES_AT_ONCE = 2
-BIG_FILE_BYTES = 1024 * 1024
+BIG_FILE_BYTES = MIB
 
 
 def _advanced_rules(filtering) -> list | None:
@@ -388,9 +389,7 @@ class ConfluenceDataSource(BaseDataSource):
         size = doc.get("size")
         cap = self.settings.max_attachment_bytes
         if size is not None and size > cap:
-            doc["content_skipped_reason"] = (
-                f"size {size} bytes exceeds the {cap // (1024 * 1024)} MB attachment limit"
-            )
+            doc["content_skipped_reason"] = f"size {size} bytes exceeds the {cap // MIB} MB attachment limit"
             return doc, None
         if kind_of(doc.get("filename") or "", media) is None:
             doc["content_skipped_reason"] = f"no text extractor for {media or 'this file type'}"

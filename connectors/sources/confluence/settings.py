@@ -42,7 +42,7 @@ from connectors.sources.confluence.config import (
     TOGGLES,
     default_configuration,
 )
-from connectors.utils import http_url_fault, quoted
+from connectors.utils import MIB, http_url_fault, quoted
 
 #: Content IDs are Confluence's 64-bit integers.
 MAX_CONTENT_ID = 2**63 - 1
@@ -358,7 +358,7 @@ def read_settings(config) -> Settings:
         max_spaces=form.get("max_num_of_spaces"),
         max_docs_per_space=form.get("max_num_of_docs_from_each_space"),
         toggles=_toggles(form),
-        max_attachment_bytes=form.get("max_attachment_size_mb") * 1024 * 1024,
+        max_attachment_bytes=form.get("max_attachment_size_mb") * MIB,
         index_inline_images=bool(form.get("index_inline_images")),
         ssl_ca=_ssl_ca(form, scheme),
         retry_count=form.get("retry_count"),
