@@ -111,26 +111,17 @@ class Sync:
 
 
 @pytest.fixture
-async def direct(es_standin):
-    client = AsyncElasticsearch(es_standin.url, request_timeout=30)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
 async def proxy(es_standin):
     async with OutageProxy(es_standin.host, es_standin.port) as proxy:
         yield proxy
 
 
 @pytest.fixture
-async def sync_factory(direct, proxy):
+async def sync_factory(es_client, proxy):
     started: list[Sync] = []
 
     async def start(outage_timeout: float) -> Sync:
-        sync = Sync(direct, proxy, outage_timeout)
+        sync = Sync(es_client, proxy, outage_timeout)  # es_client reads the stand-in directly
         started.append(sync)
         return await sync.start()
 
@@ -265,7 +256,7 @@ def _final_write_warnings(caplog) -> int:
 
 @pytest.mark.slow
 async def test_sigterm_ends_the_service_while_a_job_waits_for_elasticsearch(
-    es_standin, direct, proxy, tmp_path
+    es_standin, es_client, proxy, tmp_path
 ):
     docs_file = tmp_path / "docs.json"
     write_fixture(docs_file, make_docs(40), delay=0.05)  # a listing of about 2 s
@@ -277,12 +268,12 @@ async def test_sigterm_ends_the_service_while_a_job_waits_for_elasticsearch(
     path.write_text(yaml.safe_dump(settings))
     service = await ServiceProcess(path, tmp_path / "service.log").start()
     try:
-        await create_and_configure(direct, "c1", docs_file, index="search-outage")
-        job_id = (await direct.connector.sync_job_post(id="c1", job_type="full", trigger_method="on_demand"))[
-            "id"
-        ]
-        await until(lambda: job_status(direct, job_id, "in_progress"), what="job running")
-        await until(lambda: indexed(direct, "search-outage"), what="first documents indexed")
+        await create_and_configure(es_client, "c1", docs_file, index="search-outage")
+        job_id = (
+            await es_client.connector.sync_job_post(id="c1", job_type="full", trigger_method="on_demand")
+        )["id"]
+        await until(lambda: job_status(es_client, job_id, "in_progress"), what="job running")
+        await until(lambda: indexed(es_client, "search-outage"), what="first documents indexed")
         await proxy.refuse()  # Elasticsearch killed, as far as the service can tell
         await until(
             lambda: "does not answer the write of this job's final status error" in service.text,
@@ -290,6 +281,6 @@ async def test_sigterm_ends_the_service_while_a_job_waits_for_elasticsearch(
         )
         assert await service.terminate(60) == 0  # SIGTERM ends the process although ES is down
         assert "the job stays in progress until the orphan cleanup" in service.text
-        assert (await get_source(direct, JOBS, job_id))["status"] == "in_progress"  # left to the cleanup
+        assert (await get_source(es_client, JOBS, job_id))["status"] == "in_progress"  # left to the cleanup
     finally:
         await service.ensure_stopped()

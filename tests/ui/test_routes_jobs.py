@@ -46,17 +46,20 @@ async def test_sync_now_is_refused_for_unconfigured_connectors_and_unsupported_t
     assert (await admin.connector.sync_job_list(connector_id="conf-1")).body["count"] == 0
 
 
-async def test_running_job_counts_and_cancel(ui, admin):
-    await _configured(admin)
+async def _running_job(admin, **stats) -> str:
+    """An on-demand full sync of conf-1, claimed by worker-1, with these ``_stats``."""
     job_id = (
         await admin.connector.sync_job_post(id="conf-1", job_type="full", trigger_method="on_demand")
     ).body["id"]
     await admin.connector.sync_job_claim(connector_sync_job_id=job_id, worker_hostname="worker-1")
-    await admin.connector.sync_job_update_stats(
-        connector_sync_job_id=job_id,
-        indexed_document_count=1234,
-        deleted_document_count=5,
-        indexed_document_volume=3,
+    await admin.connector.sync_job_update_stats(connector_sync_job_id=job_id, **stats)
+    return job_id
+
+
+async def test_running_job_counts_and_cancel(ui, admin):
+    await _configured(admin)
+    job_id = await _running_job(
+        admin, indexed_document_count=1234, deleted_document_count=5, indexed_document_volume=3
     )
     data = json.loads((await ui.get(f"/api/connectors/conf-1/jobs/{job_id}")).body_text)
     assert (data["status"], data["indexed"], data["deleted"], data["volume"]) == (
@@ -162,12 +165,8 @@ async def test_job_parts_of_another_connector_or_unknown_job_are_not_found(ui, a
 
 async def test_failed_documents_show_on_the_job_page_its_json_and_the_history(ui, admin):
     await _configured(admin)
-    job_id = (
-        await admin.connector.sync_job_post(id="conf-1", job_type="full", trigger_method="on_demand")
-    ).body["id"]
-    await admin.connector.sync_job_claim(connector_sync_job_id=job_id, worker_hostname="worker-1")
-    await admin.connector.sync_job_update_stats(
-        connector_sync_job_id=job_id,
+    job_id = await _running_job(
+        admin,
         indexed_document_count=10,
         deleted_document_count=0,
         indexed_document_volume=1,
