@@ -115,6 +115,8 @@ async def test_custom_schedules_written_by_kibana_are_shown_read_only(ui, admin)
                 "max_crawl_depth": 3,
                 "seed_urls": ["https://x.example"],
                 "domain_allowlist": [],
+                "api_token": "override-secret-1",  # keyed like a secret
+                "space_keys": "visible",
             },
         },
         "broken": {
@@ -136,6 +138,8 @@ async def test_custom_schedules_written_by_kibana_are_shown_read_only(ui, admin)
     assert "<code>0 30 1 * * ?</code>" in table and "01:30:00 UTC" in table  # the next run
     assert "2026-11-20 01:30:05 UTC" in table
     assert "max_crawl_depth" in table and "seed_urls" in table and "domain_allowlist" not in table
+    assert "api_token" in table and "override-secret-1" not in table and "********" in table
+    assert "visible" in table
     assert "Invalid: " in table and "hours value 25 is out of range" in table
     assert table.count("badge-success") == 2 and "Disabled" in table
     assert "junk" not in table

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from connectors.protocol import ConnectorDoc, JobType
 from connectors.protocol.constants import DEFAULT_SCHEDULE_INTERVAL
+from connectors.secrets import MASK, is_secret_key
 from connectors.ui import cron
 from connectors.ui.context import connectors_of
 from connectors.ui.render import flash, render
@@ -71,9 +72,7 @@ def custom_schedules(connector: ConnectorDoc, now: dt.datetime) -> list[dict]:
                 "error": error,
                 "next_run": None if error else next(iter(cron.next_runs(interval, now, 1)), None),
                 "last_synced": entry.get("last_synced"),
-                "overrides": {k: v for k, v in overrides.items() if v not in (None, "", [], {})}
-                if isinstance(overrides, dict)
-                else {},
+                "overrides": _shown_overrides(connector, overrides),
             }
         )
     return sorted(result, key=lambda s: (s["name"].casefold(), s["id"]))
@@ -160,3 +159,20 @@ async def cron_preview(request: web.Request) -> web.Response:
             "picker": cron.picker_fields(expression),
         }
     )
+
+
+def _shown_overrides(connector: ConnectorDoc, overrides: object) -> dict:
+    """The non-empty configuration overrides of a custom schedule, secrets masked: a key the
+    connector's configuration marks ``sensitive``, or one that looks secret, shows :data:`MASK`."""
+    if not isinstance(overrides, dict):
+        return {}
+    sensitive = {
+        key
+        for key, spec in connector.configuration.items()
+        if isinstance(spec, dict) and spec.get("sensitive")
+    }
+    return {
+        key: MASK if key in sensitive or is_secret_key(key) else value
+        for key, value in overrides.items()
+        if value not in (None, "", [], {})
+    }
