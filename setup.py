@@ -23,5 +23,5 @@ setup(
     include_package_data=True,
     package_data={"connectors": ["ui/templates/*", "ui/static/*", "**/*.json"]},
     install_requires=_requirements("requirements.txt"),
-    entry_points={"console_scripts": ["connectors = connectors.cli:main"]},
+    entry_points={"console_scripts": ["connectors = connectors.console:main"]},
 )

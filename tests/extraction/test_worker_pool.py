@@ -270,3 +270,53 @@ async def test_a_run_cancelled_while_its_pool_starts_leaves_no_worker_behind(tmp
     finally:
         runner.close()
     assert not runner.started
+
+
+CONSOLE_SCRIPT = """\
+import sys
+from {module} import main  # the generated `connectors` script's whole top level
+
+if __name__ == "__main__":
+    import asyncio, json
+    from connectors.extraction.worker_pool import ProcessRunner
+    from tests.extraction import extract_hooks
+
+    async def loaded():
+        runner = ProcessRunner(workers=1)
+        try:
+            return await runner.run(extract_hooks.service_modules)
+        finally:
+            runner.close()
+
+    print(json.dumps(asyncio.run(loaded())))
+"""
+
+
+def test_a_worker_of_the_console_script_loads_no_cli_module(tmp_path):
+    """Spawn re-imports the parent's main script in each worker: started as the ``connectors``
+    console script (setup.py's entry point), a worker must still load only the light modules."""
+    import json
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    entry = re.search(r'"connectors = ([\w.]+):main"', (root / "setup.py").read_text())
+    assert entry is not None, "setup.py names no `connectors` console script"
+    script = tmp_path / "connectors"
+    script.write_text(CONSOLE_SCRIPT.format(module=entry.group(1)))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [name for name in loaded if not name.startswith("connectors.extraction")] == [
+        "connectors",
+        "connectors.console",
+    ]
