@@ -48,17 +48,18 @@ from elasticsearch import ApiError, NotFoundError, TransportError
 
 from connectors.errors import ElasticsearchUnavailable, ErrorBudgetExceeded, SyncCanceled, SyncError
 from connectors.es.client import response_body
+from connectors.es.errors import MAX_REASON, error_reason
 from connectors.es.errors import api_error_text as _api_error_text
 from connectors.es.existing import fingerprint as _fingerprint
 from connectors.es.existing import load_existing
 from connectors.es.outage import DEFAULT_OUTAGE_TIMEOUT, DEFAULT_RETRY_INTERVAL, OutagePolicy
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
-from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, json_bytes
+from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, clipped, json_bytes
 
 OP_CREATE = "create"  # bulk action of a failed download's metadata-only document
 CONTENT_SKIPPED_REASON = "content_skipped_reason"
 _ACTION_OVERHEAD = 80  # bytes of an action line besides the id
-_MAX_REASON = 300
+_MAX_REASON = MAX_REASON  # characters of a rejected document's reason
 
 
 @dataclass
@@ -510,16 +511,16 @@ def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[st
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "…"
+    return clipped(text, _MAX_REASON)
 
 
 def _reason(result: dict, status: int) -> str:
+    """A rejected bulk item's ``type: reason (status N)``, read by the one error-body reader."""
     error = result.get("error")
+    reason = error_reason(result)
     if isinstance(error, dict):
-        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
-    elif error:
-        text = str(error)
+        text = f"{error.get('type', 'error')}: {reason or ''}"
     else:
-        text = f"status {status}"
+        text = reason or f"status {status}"
     text = f"{text} (status {status})" if "status" not in text else text
     return _clip(text)

@@ -533,3 +533,16 @@ async def test_cancel_stops_pending_downloads():
     await asyncio.wait_for(started.wait(), 60)
     await asyncio.wait_for(sink.cancel(), 60)
     assert cancelled == [True] and es.docs == {}
+
+
+def test_a_rejected_items_reason_reads_the_error_body_once_and_is_capped():
+    from connectors.es.sink import _reason
+
+    typed = {"error": {"type": "mapper_parsing_exception", "reason": "failed to parse [size]"}, "status": 400}
+    assert _reason(typed, 400) == "mapper_parsing_exception: failed to parse [size] (status 400)"
+    # no reason of its own: the first root cause's, as every other Elasticsearch error is read
+    rooted = {"error": {"type": "x_exception", "root_cause": [{"type": "y", "reason": "deep cause"}]}}
+    assert _reason(rooted, 500) == "x_exception: deep cause (status 500)"
+    assert _reason({}, 503) == "status 503"
+    long = _reason({"error": {"type": "t", "reason": "r" * 5000}}, 400)
+    assert len(long) < 400 and long.endswith("characters)")
