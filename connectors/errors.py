@@ -59,6 +59,12 @@ class ErrorBudgetExceeded(SyncError):
     """Elasticsearch rejected more documents than the job's error budget allows."""
 
 
+class FullSyncRequired(SyncError):
+    """Raised by ``get_docs_incrementally`` before it yields anything when the cursor cannot be
+    used (none, another format, another scope or configuration): the runner then runs the job as
+    a full sync and records the reason (``str()``) on the job and in the log."""
+
+
 class SyncCanceled(ConnectorError):
     """The sync was canceled (by a user or by the service shutting down)."""
 
