@@ -361,3 +361,14 @@ def test_new_ops_are_reachable_through_apply_mutation(fresh_site):
     assert "kiwi" not in page.labels
     out = m.apply_mutation(site, {"op": "rename_space", "space_key": "OPS", "name": "Operations 2"})
     assert out["key"] == "OPS" and site.space("OPS").name == "Operations 2"
+
+
+def test_move_without_a_version_when_asked(fresh_site):
+    site = fresh_site
+    page = by_title(site, "Deep Level 5")
+    target = by_title(site, "Release Checklist")
+    version, modified = page.version.number, page.last_modified
+    m.apply_mutation(site, {"op": "move", "id": page.id, "parent_id": target.id, "new_version": False})
+    assert page.parent_id == target.id and (page.version.number, page.last_modified) == (version, modified)
+    with pytest.raises(m.MutationError, match="new_version"):
+        m.move(site, page.id, parent_id=None, new_version="no")
