@@ -123,11 +123,18 @@ def test_move_to_another_space_takes_the_subtree_along(fresh_site):
     followers = [f for p in subtree for f in site.attachment_ids(p) + site.comment_ids(p)]
     ops_home = site.space("OPS").homepage_id
     ops_before = len(site.space_content_ids("OPS", "page"))
+    versions = {
+        cid: (site.content(cid).version.number, site.content(cid).last_modified)
+        for cid in subtree + followers
+    }
     m.move(site, leads.id, space_key="OPS", parent_id=ops_home, when=T0)
     for cid in subtree + followers:
         item = site.content(cid)
         assert item.space_key == "OPS"
-        assert item.last_modified == T0
+        if cid == leads.id:  # the moved page gets a version (assumed)
+            assert item.last_modified == T0 and item.version.number == versions[cid][0] + 1
+        else:  # what moved along with it does not (assumed): only its space and ancestors change
+            assert (item.version.number, item.last_modified) == versions[cid]
     assert len(site.space_content_ids("OPS", "page")) == ops_before + len(subtree)
     assert not set(subtree) & set(site.space_content_ids("ENG", "page"))
     assert site.ancestors(site.content(subtree[-1]))[0].id == ops_home
@@ -302,3 +309,66 @@ def test_nesting_groups_is_data_center_only_and_refuses_cycles(fresh_site):
         m.apply_mutation(site, {"op": "add_subgroup", "group": "developers", "subgroup": "engineering"})
     m.apply_mutation(site, {"op": "remove_subgroup", "group": "engineering", "subgroup": "hr"})
     assert not can_view(site, bob, page)
+
+
+def test_restore_keeps_the_version_unless_asked_for_a_new_one(fresh_site):
+    site = fresh_site
+    page = by_title(site, "Release Checklist")
+    version, modified = page.version.number, page.last_modified
+    m.trash(site, page.id, when=T0)
+    m.restore(site, page.id, when=T0)
+    assert page.status == CURRENT and (page.version.number, page.last_modified) == (version, modified)
+    m.trash(site, page.id)
+    later = T0 + dt.timedelta(minutes=3)
+    m.restore(site, page.id, when=later, new_version=True)
+    assert page.status == CURRENT and page.version.number == version + 1 and page.last_modified == later
+    with pytest.raises(m.MutationError, match="new_version"):
+        m.trash(site, page.id)
+        m.restore(site, page.id, new_version="yes")
+
+
+def test_labels_are_added_and_removed_without_a_version(fresh_site):
+    site = fresh_site
+    page = by_title(site, "Release Checklist")
+    version, modified = page.version.number, page.last_modified
+    m.add_labels(site, page.id, ["Zebra", "ops-only"])
+    assert {"zebra", "ops-only"} <= set(page.labels)
+    m.remove_labels(site, page.id, ["zebra", "never-there"])
+    assert "zebra" not in page.labels and "ops-only" in page.labels
+    assert (page.version.number, page.last_modified) == (version, modified)
+    with pytest.raises(m.MutationError, match="labels"):
+        m.add_labels(site, page.id, ["two words"])
+
+
+def test_space_rename_changes_the_name_and_no_version(fresh_site):
+    site = fresh_site
+    before = {cid: c.version.number for cid, c in site.contents.items() if c.space_key == "ENG"}
+    m.rename_space(site, "ENG", name="Engineering and Research")
+    assert site.space("ENG").name == "Engineering and Research"
+    assert {cid: site.contents[cid].version.number for cid in before} == before
+    with pytest.raises(m.MutationError, match="'name'"):
+        m.rename_space(site, "ENG", name=" ")
+    with pytest.raises(m.NotFound):
+        m.rename_space(site, "NOPE", name="x")
+
+
+def test_new_ops_are_reachable_through_apply_mutation(fresh_site):
+    site = fresh_site
+    page = by_title(site, "Release Checklist")
+    assert m.apply_mutation(site, {"op": "add_labels", "id": page.id, "labels": ["kiwi"]})["id"] == page.id
+    assert "kiwi" in page.labels
+    m.apply_mutation(site, {"op": "remove_labels", "id": page.id, "labels": ["kiwi"]})
+    assert "kiwi" not in page.labels
+    out = m.apply_mutation(site, {"op": "rename_space", "space_key": "OPS", "name": "Operations 2"})
+    assert out["key"] == "OPS" and site.space("OPS").name == "Operations 2"
+
+
+def test_move_without_a_version_when_asked(fresh_site):
+    site = fresh_site
+    page = by_title(site, "Deep Level 5")
+    target = by_title(site, "Release Checklist")
+    version, modified = page.version.number, page.last_modified
+    m.apply_mutation(site, {"op": "move", "id": page.id, "parent_id": target.id, "new_version": False})
+    assert page.parent_id == target.id and (page.version.number, page.last_modified) == (version, modified)
+    with pytest.raises(m.MutationError, match="new_version"):
+        m.move(site, page.id, parent_id=None, new_version="no")

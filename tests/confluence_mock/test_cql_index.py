@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from fixtures.confluence import cql_dates
 from fixtures.confluence.cql_eval import CqlContext, search
 from fixtures.confluence.cql_parser import parse
 from fixtures.confluence.cql_plan import Narrowing, narrowing
@@ -55,13 +56,25 @@ def test_contradictory_clauses_narrow_to_nothing():
         ("type = page or space = OPS", True),
         ("type = page and space = NOPE", False),
         ("type = page and type = blogpost", False),
+        # date bounds: the literal is read in the caller's zone, the bound must not cut it short
+        ('lastmodified >= "{edge}"', True),
+        ('type = page and lastmodified > "{edge}" order by lastmodified asc', True),
+        ('created >= "{edge}" and lastmodified >= "{edge_day}"', True),
+        ('lastmodified = "{edge_day}"', True),
+        ('lastmodified >= "2999-01-01"', False),
     ],
 )
-def test_narrowed_candidates_give_what_a_full_scan_gives(query, matches):
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_narrowed_candidates_give_what_a_full_scan_gives(query, matches, zone):
     site = generate_site("small", 1, "cloud")
     cache = RecordCache(site)
+    # an hour after one of the site's own dates: in a zone ahead of UTC, that item is after the
+    # literal, so a bound taken at the literal read as UTC would wrongly leave it out
+    times = sorted(c.last_modified for c in site.iter_contents())
+    edge = times[len(times) // 2] + dt.timedelta(hours=1)
+    query = query.format(edge=edge.strftime("%Y-%m-%d %H:%M"), edge_day=edge.strftime("%Y-%m-%d"))
     parsed = parse(query)
-    context = CqlContext(now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    context = CqlContext(now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tz=cql_dates.zone(zone))
     narrowed = search(parsed, cache.candidates(narrowing(parsed)), context)
     full = search(parsed, cache.records(), context)
     assert [r.id for r in narrowed] == [r.id for r in full]
