@@ -19,6 +19,7 @@ from connectors.protocol.conditional import update_if_unchanged
 from connectors.protocol.connectors import protocol_client
 from connectors.protocol.constants import (
     ACTIVE_JOB_STATUSES,
+    INCREMENTAL_FALLBACK_FIELD,
     JOB_TRANSITIONS,
     JOBS_INDEX,
     RUNNABLE_JOB_STATUSES,
@@ -204,6 +205,13 @@ class JobStore:
         if metadata:
             kwargs["metadata"] = metadata
         await self.client.connector.sync_job_update_stats(connector_sync_job_id=job_id, **kwargs)
+
+    async def record_incremental_fallback(self, job_id: str, reason: str) -> None:
+        """Note on the job that this incremental job runs as a full sync, and why
+        (``metadata.incremental_fallback``; a partial update: the rest of ``metadata`` stays)."""
+        await self.client.update(
+            index=JOBS_INDEX, id=job_id, doc={"metadata": {INCREMENTAL_FALLBACK_FIELD: str(reason)}}
+        )
 
     async def request_cancel(self, job_id: str) -> None:
         await self.client.connector.sync_job_cancel(connector_sync_job_id=job_id)

@@ -39,7 +39,7 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
-from connectors.errors import ConnectorError, ElasticsearchUnavailable, SyncError
+from connectors.errors import ConnectorError, ElasticsearchUnavailable, FullSyncRequired, SyncError
 from connectors.es.errors import error_message
 from connectors.es.outage import OutagePolicy, no_answer
 from connectors.logger import get_logger, set_task_context
@@ -124,6 +124,7 @@ class SyncJobRunner:
         self._stop_reason: StopReason | None = None
         self._work: asyncio.Task | None = None
         self._cursor: dict | None = None
+        self.fallback_reason: str | None = None  # why an incremental job ran as a full sync
         self.outage = OutagePolicy(settings.outage_timeout, settings.retry_interval, self.logger)
         self._stop_error: str | None = None
         self._shutdown = asyncio.Event()  # the service is stopping (the job would end suspended)
@@ -318,26 +319,58 @@ class SyncJobRunner:
         self._final_stats = await sink.finish(delete_stale=True)
 
     async def _incremental(self, source, cursor) -> None:
+        """The changes since ``cursor``; a source that declines the cursor
+        (:class:`FullSyncRequired`, before yielding anything) gets a full sync instead."""
         if not getattr(source, "incremental_sync_enabled", False):
             raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
+        rules = self.plumbing.make_filter(self.job.filtering)
+        changes = aiter(source.get_docs_incrementally(cursor, filtering=rules))
+        try:
+            first = await anext(changes)
+        except StopAsyncIteration:
+            first = None
+        except FullSyncRequired as exc:
+            await changes.aclose()
+            await self._fall_back_to_full(source, str(exc))
+            return
+        except BaseException:
+            await changes.aclose()
+            raise
         index_name = self._content_index()
         await self._ensure_index(index_name, mappings_extra_of(source))
-        rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=False)
         try:
-            async for doc, lazy_download, operation in source.get_docs_incrementally(cursor, filtering=rules):
-                self.progress.seen += 1
-                if operation == OP_DELETE:
-                    await sink.delete(doc["_id"])
-                elif rules.matches(doc):
-                    await sink.put(doc, lazy_download, operation)
-                else:
-                    self.progress.filtered_out += 1
+            if first is not None:
+                await self._apply(sink, rules, *first)
+                async for doc, lazy_download, operation in changes:
+                    await self._apply(sink, rules, doc, lazy_download, operation)
         except BaseException:
             await self._abandon(sink)
             raise
+        finally:
+            await changes.aclose()
         self._final_stats = await sink.finish(delete_stale=False)
+
+    async def _apply(self, sink, rules, doc, lazy_download, operation) -> None:
+        self.progress.seen += 1
+        if operation == OP_DELETE:
+            await sink.delete(doc["_id"])
+        elif rules.matches(doc):
+            await sink.put(doc, lazy_download, operation)
+        else:
+            self.progress.filtered_out += 1
+
+    async def _fall_back_to_full(self, source, reason: str) -> None:
+        """Run this incremental job as a full sync (skip unchanged, stale deletion), saying so
+        in the log and on the job (``metadata.incremental_fallback``)."""
+        self.fallback_reason = reason or "the source asked for a full sync"
+        self.logger.info(f"incremental sync runs as a full sync: {self.fallback_reason}")
+        try:
+            await self.jobs.record_incremental_fallback(self.job.id, self.fallback_reason)
+        except Exception as exc:  # the sync itself does not depend on this note
+            self.logger.warning(f"could not record the full-sync fallback on the job: {error_message(exc)}")
+        await self._full(source)
 
     async def _access_control(self, source) -> None:
         if not getattr(source, "dls_enabled", False):
