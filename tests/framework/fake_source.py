@@ -10,7 +10,8 @@ The file (``docs_file`` configuration field) holds::
      "fail_after": null,            # raise after yielding this many docs (listing failure)
      "delay": 0.0,                  # seconds between documents (a slow source)
      "require_cursor": false,       # incremental: no cursor -> FullSyncRequired (as a real source)
-     "scope": null}                 # cursors carry it; incremental with another -> FullSyncRequired
+     "scope": null,                 # cursors carry it; incremental with another -> FullSyncRequired
+     "ledger": null}                # a file: "start"/"end" lines appended around each content listing
 
 In memory only, ``"pause": (position, asyncio.Event)`` holds the listing before that document
 until the event is set (a test acts at a known point of the sync).
@@ -107,10 +108,24 @@ class FakeDataSource(BaseDataSource):
 
         return doc, download
 
+    @staticmethod
+    async def _note(data: dict, line: str) -> None:
+        if data.get("ledger"):
+
+            def append():
+                with open(data["ledger"], "a") as ledger:
+                    ledger.write(f"{line}\n")
+
+            await asyncio.to_thread(append)
+
     async def get_docs(self, filtering=None):
         data = await self._load()
-        async for doc in self._paced(data.get("docs") or [], data):
-            yield self._split(doc)
+        await self._note(data, "start")
+        try:
+            async for doc in self._paced(data.get("docs") or [], data):
+                yield self._split(doc)
+        finally:
+            await self._note(data, "end")
         self._sync_cursor = self._cursor_at(len(data.get("changes") or []), data)
 
     @staticmethod
@@ -128,9 +143,13 @@ class FakeDataSource(BaseDataSource):
             raise FullSyncRequired(f"the cursor was written under another scope than {data['scope']!r}")
         start = int((sync_cursor or {}).get("position", 0))
         changes = (data.get("changes") or [])[start:]
-        async for change in self._paced(changes, data):
-            doc, download = self._split(change["doc"])
-            yield doc, download, change.get("op", OP_INDEX)
+        await self._note(data, "start")
+        try:
+            async for change in self._paced(changes, data):
+                doc, download = self._split(change["doc"])
+                yield doc, download, change.get("op", OP_INDEX)
+        finally:
+            await self._note(data, "end")
         self._sync_cursor = self._cursor_at(start + len(changes), data)
 
     async def get_access_control(self):
