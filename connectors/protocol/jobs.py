@@ -172,6 +172,19 @@ class JobStore:
         }
         return [other for other in await self.search(query) if other.id != job.id]
 
+    async def unfinished_of(self, connector_id: str, job_type: JobType) -> list[SyncJobDoc]:
+        """The connector's jobs of ``job_type`` not in a final state, oldest first."""
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}},
+                    {"term": {"connector.id": connector_id}},
+                    {"term": {"job_type": JobType(job_type).value}},
+                ]
+            }
+        }
+        return await self.search(query)
+
     async def unfinished(self) -> list[SyncJobDoc]:
         """Jobs not in a final state (pending, suspended, in progress, canceling)."""
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
