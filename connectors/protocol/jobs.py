@@ -95,6 +95,21 @@ class JobStore:
             body.get("count") or 0
         )
 
+    async def last_completed_content_job(self, connector_id: str) -> SyncJobDoc | None:
+        """The connector's newest completed full or incremental job (``GET _connector/_sync_job``,
+        newest created first): the one whose success stored the connector's ``sync_cursor`` (the
+        runner stores it on a completed content sync only), or ``None``."""
+        body = response_body(
+            await self.client.connector.sync_job_list(
+                connector_id=connector_id,
+                status=JobStatus.COMPLETED.value,
+                job_type=[t.value for t in CONTENT_JOB_TYPES],
+                size=1,
+            )
+        )
+        results = body.get("results") or []
+        return SyncJobDoc.from_api(results[0]) if results else None
+
     async def require(self, job_id: str) -> SyncJobDoc:
         job = await self.get(job_id)
         if job is None:
