@@ -65,3 +65,16 @@ def test_cursor_age_words():
     assert [age_words(s) for s in (0, 59, 60, 7200, 90000)] == [
         "0 seconds", "59 seconds", "1 minute", "2 hours", "1 day",
     ]  # fmt: skip
+
+
+async def test_job_page_says_an_incremental_job_ran_as_a_full_sync(ui, admin):
+    await _with_incremental(admin)
+    job_id = await _completed_job(admin, "incremental", datetime.now(UTC))
+    page = await ui.get(f"/connectors/conf-1/jobs/{job_id}")
+    assert "Ran as" not in page.body_text
+    await admin.update(
+        index=JOBS, id=job_id, doc={"metadata": {"incremental_fallback": "no sync cursor yet"}}, refresh=True
+    )
+    for path in (f"/connectors/conf-1/jobs/{job_id}", f"/connectors/conf-1/jobs/{job_id}/live"):
+        page = await ui.get(path)
+        assert '<dd data-job="fallback">a full sync: no sync cursor yet</dd>' in page.body_text
