@@ -30,6 +30,7 @@ from connectors.configuration import merge_configuration, missing_fields
 from connectors.errors import ConfigurationError
 from connectors.es.errors import error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
+from connectors.protocol.conditional import merged
 from connectors.protocol.constants import SCHEDULED_AT_FIELD
 from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
@@ -56,18 +57,8 @@ def features_update(current: dict, source_cls) -> dict | None:
     """The connector's ``features`` with what the source declares today merged in (other keys
     kept), or ``None`` when they already agree: a source that gains incremental sync (or loses
     it) is offered, scheduled and run accordingly (Elastic's framework updates them too)."""
-    merged = merged_features(current or {}, source_features(source_cls))
-    return None if merged == (current or {}) else merged
-
-
-def merged_features(current: dict, declared: dict) -> dict:
-    out = dict(current)
-    for key, value in declared.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged_features(out[key], value)
-        else:
-            out[key] = value
-    return out
+    features = merged(current or {}, source_features(source_cls))
+    return None if features == (current or {}) else features
 
 
 class SchedulingService(PeriodicService):
