@@ -2,6 +2,7 @@
 content job of its connector in progress is given back and the job waits, pending."""
 
 import asyncio
+import logging
 
 from connectors.protocol import JobStatus, JobType
 from connectors.services.execution import JobExecutionService
@@ -102,3 +103,25 @@ async def test_execution_service_starts_one_content_job_per_connector(harness, e
     assert list(service.running) == [incremental.id]
     await wait_until(lambda: es.source(JOBS, incremental.id)["status"] == "completed")
     await service.shutdown()
+
+
+async def test_one_shot_incremental_waits_for_the_running_full_sync(harness, es, monkeypatch, caplog):
+    from connectors.services import oneshot
+    from connectors.services.oneshot import run_one_sync
+    from tests.framework.fake_es import fake_plumbing
+    from tests.framework.test_service_process import CONFIG
+
+    monkeypatch.setattr(oneshot, "POLL_SECONDS", 0.01)
+    full, _, full_task = await start_long_job(harness)
+    sinks = len(FakeSink.instances)
+    with caplog.at_level(logging.INFO, logger="connectors.sync"):
+        one_shot = asyncio.create_task(
+            run_one_sync(CONFIG, es, "c1", "incremental", 120, plumbing=fake_plumbing())
+        )
+        await wait_until(lambda: any("incremental sync waits" in r.getMessage() for r in caplog.records))
+    assert len(FakeSink.instances) == sinks  # it did not run beside the full sync
+    fake_source.MEMORY["c1"]["delay"] = 0
+    assert await full_task is JobStatus.COMPLETED
+    job = await one_shot  # then it claimed again, and ran
+    assert job.job_type is JobType.INCREMENTAL and job.status is JobStatus.COMPLETED
+    assert job.source["started_at"] >= es.source(JOBS, full.id)["completed_at"]
