@@ -12,11 +12,13 @@
    deleted only if the listing completed; incremental: ``get_docs_incrementally`` with
    operations, stale documents never deleted — or, if the source declines the cursor
    (``FullSyncRequired`` before yielding anything), the full path, with the reason logged and
-   written to the job's ``metadata.incremental_fallback``; access control: ``get_access_control`` into ``.search-acl-filter-<index>``;
+   written to the job's ``metadata.incremental_fallback``; access control:
+   ``get_access_control`` into ``.search-acl-filter-<index>``;
 5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
-   storing the source's ``sync_cursor`` after a successful content sync.
+   storing the source's ``sync_cursor`` after a successful content sync only (full or
+   incremental; a failed, canceled or suspended sync leaves the old cursor).
 
 Elasticsearch outages (rules of :mod:`connectors.es.outage`; ``docs/CONFIG.md``, "Retries"):
 
