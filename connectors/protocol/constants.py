@@ -81,6 +81,9 @@ CONTENT_JOB_TYPES = (JobType.FULL, JobType.INCREMENTAL)
 # what a new schedule runs at until someone sets one (midnight UTC, every day; Kibana's default)
 DEFAULT_SCHEDULE_INTERVAL = "0 0 0 * * ?"
 
+# job ``metadata`` field: why an incremental job ran as a full sync (its source declined the cursor)
+INCREMENTAL_FALLBACK_FIELD = "incremental_fallback"
+
 # connector field holding the due time of the last scheduled job, per job type
 SCHEDULED_AT_FIELD = {
     JobType.FULL: "last_sync_scheduled_at",

@@ -13,6 +13,7 @@ from typing import Any
 from connectors.protocol.constants import (
     DEFAULT_DOMAIN,
     DLS_FIELD,
+    INCREMENTAL_FALLBACK_FIELD,
     SCHEDULED_AT_FIELD,
     ConnectorStatus,
     JobStatus,
@@ -270,3 +271,11 @@ class SyncJobDoc(Versioned):
         metadata = self.source.get("metadata")
         value = metadata.get("worker_process") if isinstance(metadata, dict) else None
         return value if isinstance(value, dict) else None
+
+    @property
+    def incremental_fallback(self) -> str | None:
+        """Why this incremental job ran as a full sync (``metadata.incremental_fallback``), or
+        ``None`` when it ran incrementally (or is not an incremental job)."""
+        metadata = self.source.get("metadata")
+        value = metadata.get(INCREMENTAL_FALLBACK_FIELD) if isinstance(metadata, dict) else None
+        return str(value) if value else None

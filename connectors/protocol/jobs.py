@@ -19,6 +19,8 @@ from connectors.protocol.conditional import update_if_unchanged
 from connectors.protocol.connectors import protocol_client
 from connectors.protocol.constants import (
     ACTIVE_JOB_STATUSES,
+    CONTENT_JOB_TYPES,
+    INCREMENTAL_FALLBACK_FIELD,
     JOB_TRANSITIONS,
     JOBS_INDEX,
     RUNNABLE_JOB_STATUSES,
@@ -93,6 +95,21 @@ class JobStore:
             body.get("count") or 0
         )
 
+    async def last_completed_content_job(self, connector_id: str) -> SyncJobDoc | None:
+        """The connector's newest completed full or incremental job (``GET _connector/_sync_job``,
+        newest created first): the one whose success stored the connector's ``sync_cursor`` (the
+        runner stores it on a completed content sync only), or ``None``."""
+        body = response_body(
+            await self.client.connector.sync_job_list(
+                connector_id=connector_id,
+                status=JobStatus.COMPLETED.value,
+                job_type=[t.value for t in CONTENT_JOB_TYPES],
+                size=1,
+            )
+        )
+        results = body.get("results") or []
+        return SyncJobDoc.from_api(results[0]) if results else None
+
     async def require(self, job_id: str) -> SyncJobDoc:
         job = await self.get(job_id)
         if job is None:
@@ -154,6 +171,35 @@ class JobStore:
         """In-progress or canceling jobs, whatever their heartbeat."""
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES)}})
 
+    async def other_active_content_jobs(self, job: SyncJobDoc) -> list[SyncJobDoc]:
+        """In-progress or canceling content jobs (full, incremental) of ``job``'s connector,
+        ``job`` itself left out: the claim rule of :meth:`claim` reads them."""
+        if not job.connector_id:
+            return []
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(ACTIVE_STATUSES)}},
+                    {"term": {"connector.id": job.connector_id}},
+                    {"terms": {"job_type": [t.value for t in CONTENT_JOB_TYPES]}},
+                ]
+            }
+        }
+        return [other for other in await self.search(query) if other.id != job.id]
+
+    async def unfinished_of(self, connector_id: str, job_type: JobType) -> list[SyncJobDoc]:
+        """The connector's jobs of ``job_type`` not in a final state, oldest first."""
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}},
+                    {"term": {"connector.id": connector_id}},
+                    {"term": {"job_type": JobType(job_type).value}},
+                ]
+            }
+        }
+        return await self.search(query)
+
     async def unfinished(self) -> list[SyncJobDoc]:
         """Jobs not in a final state (pending, suspended, in progress, canceling)."""
         return await self.search({"terms": {"status": list(ACTIVE_STATUSES + RUNNABLE_STATUSES)}})
@@ -175,6 +221,15 @@ class JobStore:
         ``metadata.worker_process`` so a process on that host can tell that the claimer died.
 
         Raises :class:`StaleDocument` when another process claimed (or changed) it first.
+
+        **One content job per connector at a time**, across processes (the runner applies it right
+        after this claim): a content job's claim is kept only if, once it is written (refreshed),
+        a search finds no *other* in-progress or canceling content job of the connector; else it
+        is given back (:meth:`unclaim`) and waits, pending, for a later poll. Of two claims racing
+        for one connector, each writes and then reads, so at least one sees the other: at most
+        one keeps its claim (both may give back, and try again at the next poll). Full and
+        incremental exclude each other this way; access-control jobs are not held back (as in
+        Elastic's framework, whose rule is ``last_sync_status`` checked before the claim).
         """
         now = iso_utc()
         fields = {
@@ -191,6 +246,22 @@ class JobStore:
             fields.setdefault("metadata", {})["worker_process"] = worker_process
         return await self._update_if_unchanged(job, fields)
 
+    async def unclaim(self, claimed: SyncJobDoc, before: SyncJobDoc) -> SyncJobDoc:
+        """Give a claimed job back: the fields :meth:`claim` wrote return to what they were in
+        ``before`` (status pending or suspended, so a later poll claims it again), only if nobody
+        wrote the job since the claim. Raises :class:`StaleDocument` otherwise (e.g. a cancel)."""
+        metadata = before.source.get("metadata") if isinstance(before.source.get("metadata"), dict) else {}
+        fields = {
+            "status": before.source.get("status"),
+            "started_at": before.source.get("started_at"),
+            "last_seen": before.source.get("last_seen"),
+            "worker_hostname": before.source.get("worker_hostname"),
+            "error": before.source.get("error"),
+            "connector": {"sync_cursor": before.sync_cursor},
+            "metadata": {"worker": metadata.get("worker"), "worker_process": metadata.get("worker_process")},
+        }
+        return await self._update_if_unchanged(claimed, fields)
+
     async def heartbeat(self, job_id: str, counts: dict | None = None, metadata: dict | None = None) -> None:
         """``…/_stats`` (which also sets last_seen) when there are counts, else ``…/_check_in``."""
         if counts is None:
@@ -204,6 +275,13 @@ class JobStore:
         if metadata:
             kwargs["metadata"] = metadata
         await self.client.connector.sync_job_update_stats(connector_sync_job_id=job_id, **kwargs)
+
+    async def record_incremental_fallback(self, job_id: str, reason: str) -> None:
+        """Note on the job that this incremental job runs as a full sync, and why
+        (``metadata.incremental_fallback``; a partial update: the rest of ``metadata`` stays)."""
+        await self.client.update(
+            index=JOBS_INDEX, id=job_id, doc={"metadata": {INCREMENTAL_FALLBACK_FIELD: str(reason)}}
+        )
 
     async def request_cancel(self, job_id: str) -> None:
         await self.client.connector.sync_job_cancel(connector_sync_job_id=job_id)

@@ -12,6 +12,11 @@ periodic refresh covers the rest within a second. A stale hit is harmless — th
 job with a conditional write, so a job another process claimed first (or that changed since the
 search) is simply skipped: each job still runs at most once.
 
+One content job (full or incremental) per connector at a time: a pending content job of a
+connector whose content job runs here is not started (it waits for a later poll); across
+processes the runner's claim applies the same rule (``JobStore.claim``). Access-control jobs run
+beside content jobs, as in Elastic's framework.
+
 On shutdown every running job is asked to stop and ends ``suspended`` (picked up again by the next
 process) — never left in progress.
 """
@@ -61,14 +66,19 @@ class JobExecutionService(PeriodicService):
 
     def _start_all(self, candidates: list[SyncJobDoc]) -> None:
         running = self.running
+        busy = {runner.job.connector_id for runner, _ in running.values() if runner.job.job_type.is_content}
         for job in candidates:
             if self.stop_event.is_set():
                 return
             pool = self._pool_for(job)
             if pool is None or pool.free <= 0 or job.id in running:
                 continue
+            if job.job_type.is_content and job.connector_id in busy:
+                continue  # waits for the content job of its connector running here
             self._start(pool, job)
             running[job.id] = pool.running[job.id]
+            if job.job_type.is_content:
+                busy.add(job.connector_id)
 
     def _start(self, pool: JobPool, job: SyncJobDoc) -> None:
         runner = SyncJobRunner(

@@ -2,7 +2,7 @@
 
 The job is created through ``POST _connector/_sync_job`` like Kibana's "Sync" button. This process
 then claims and runs it; if a running service claims it first, this waits for that service to
-finish it instead. Either way the job's final document is returned.
+finish it instead; while another content job of the connector runs, it waits and claims again. Either way the job's final document is returned.
 
 It lives with the services because it wires a job the way they do (:class:`ServiceContext`:
 stores, registry, settings, plumbing) and decides, like them, when a job runs: now.
@@ -14,6 +14,7 @@ import asyncio
 
 from connectors.errors import ConnectorError
 from connectors.protocol import ConnectorStatus, JobType, TriggerMethod
+from connectors.protocol.constants import RUNNABLE_JOB_STATUSES
 from connectors.services.base import ServiceContext
 from connectors.sync.runner import SyncJobRunner
 
@@ -38,21 +39,22 @@ async def run_one_sync(
     job_id = await ctx.jobs.create(connector_id, JobType(job_type), TriggerMethod.ON_DEMAND)
 
     async def run_and_wait():
-        job = await ctx.jobs.require(job_id)
-        runner = SyncJobRunner(
-            job,
-            jobs=ctx.jobs,
-            connectors=ctx.connectors,
-            registry=ctx.registry,
-            client=client,
-            settings=ctx.settings,
-            plumbing=ctx.plumbing,
-        )
-        await runner.run()
         while True:
             job = await ctx.jobs.require(job_id)
             if job.status is not None and job.status.is_final:
                 return job
+            if job.status in RUNNABLE_JOB_STATUSES:  # not run yet, or given back: it waited
+                runner = SyncJobRunner(
+                    job,
+                    jobs=ctx.jobs,
+                    connectors=ctx.connectors,
+                    registry=ctx.registry,
+                    client=client,
+                    settings=ctx.settings,
+                    plumbing=ctx.plumbing,
+                )
+                if await runner.run() is not None:
+                    continue
             await asyncio.sleep(POLL_SECONDS)
 
     try:

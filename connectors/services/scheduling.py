@@ -12,7 +12,14 @@
 * turn ``sync_now`` into an on-demand full job (flag reset with a conditional write first, so
   only one process creates the job);
 * create a scheduled job when a Quartz schedule is due — the due time is first recorded on the
-  connector with a conditional write, so of several processes exactly one creates the job.
+  connector with a conditional write, so of several processes exactly one creates the job. Full,
+  incremental and access-control schedules run side by side, each on its own cron, as in Elastic's
+  framework; incremental only when the source declares it and the connector's
+  ``features.incremental_sync.enabled`` is true (features are brought up to date with the source's
+  declaration on every pass). An incremental due while the connector's last incremental job is
+  still unfinished (pending behind a running full sync, or running) is skipped — its due time
+  recorded, no job created: that job reads every change up to when it runs. A created incremental
+  due while a full sync runs waits, pending, until the full sync ends (``JobStore.claim``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from connectors.configuration import merge_configuration, missing_fields
 from connectors.errors import ConfigurationError
 from connectors.es.errors import error_message
 from connectors.protocol import ConnectorDoc, ConnectorStatus, JobType, StaleDocument, TriggerMethod
+from connectors.protocol.conditional import merged
 from connectors.protocol.constants import SCHEDULED_AT_FIELD
 from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
@@ -43,6 +51,14 @@ def source_features(source_cls) -> dict:
         "incremental_sync": {"enabled": bool(source_cls.incremental_sync_enabled)},
         "document_level_security": {"enabled": bool(source_cls.dls_enabled)},
     }
+
+
+def features_update(current: dict, source_cls) -> dict | None:
+    """The connector's ``features`` with what the source declares today merged in (other keys
+    kept), or ``None`` when they already agree: a source that gains incremental sync (or loses
+    it) is offered, scheduled and run accordingly (Elastic's framework updates them too)."""
+    features = merged(current or {}, source_features(source_cls))
+    return None if features == (current or {}) else features
 
 
 class SchedulingService(PeriodicService):
@@ -101,12 +117,13 @@ class SchedulingService(PeriodicService):
             log.info("filled the default configuration; connector needs configuration")
             return
         defaults = source_cls.get_default_configuration()
-        if missing_fields(defaults, doc.configuration) or not doc.features:
+        features = features_update(doc.features, source_cls)
+        if missing_fields(defaults, doc.configuration) or features is not None:
             fields = {"configuration": merge_configuration(defaults, doc.configuration)}
-            if not doc.features:
-                fields["features"] = source_features(source_cls)
+            if features is not None:
+                fields["features"] = features
             doc = await self.ctx.connectors.update_if_unchanged(doc, fields)
-            log.info("added configuration fields the source declares")
+            log.info("added the configuration fields and features the source declares")
         if doc.status is ConnectorStatus.NEEDS_CONFIGURATION:
             log.debug("waiting for the connector to be configured")
             return
@@ -211,6 +228,14 @@ class SchedulingService(PeriodicService):
             types.append(JobType.ACCESS_CONTROL)
         return types
 
+    async def _incremental_waiting(self, doc: ConnectorDoc, job_type: JobType) -> str | None:
+        """The id of an unfinished incremental job of the connector (pending — e.g. waiting for a
+        full sync — or running), for an incremental due now; ``None`` otherwise."""
+        if job_type is not JobType.INCREMENTAL:
+            return None
+        unfinished = await self.ctx.jobs.unfinished_of(doc.id, JobType.INCREMENTAL)
+        return unfinished[0].id if unfinished else None
+
     async def _sync_now(self, doc: ConnectorDoc, log) -> ConnectorDoc:
         if not doc.sync_now:
             return doc
@@ -236,6 +261,7 @@ class SchedulingService(PeriodicService):
             return doc  # reported on the connector by _schedule_problem
         if due is None:
             return doc
+        waiting = await self._incremental_waiting(doc, job_type)
         try:
             doc = await self.ctx.connectors.update_if_unchanged(
                 doc, {SCHEDULED_AT_FIELD[job_type]: iso_utc(due)}
@@ -243,6 +269,12 @@ class SchedulingService(PeriodicService):
         except StaleDocument:
             log.debug(f"scheduled {job_type.value} sync due {iso_utc(due)} taken by another process")
             return await self.ctx.connectors.get(doc.id) or doc
+        if waiting is not None:
+            log.bind(job_id=waiting).info(
+                f"scheduled incremental sync due at {iso_utc(due)} skipped: incremental sync {waiting} "
+                "has not finished yet (it reads every change up to when it runs)"
+            )
+            return doc
         job_id = await self.ctx.jobs.create(doc.id, job_type, TriggerMethod.SCHEDULED)
         log.bind(job_id=job_id).info(f"created a scheduled {job_type.value} sync due at {iso_utc(due)}")
         return doc

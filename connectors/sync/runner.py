@@ -2,17 +2,23 @@
 
 ``SyncJobRunner(job, ...).run()``:
 
-1. claims the job (conditional write: returns ``None`` if another process got it first);
+1. claims the job (conditional write: returns ``None`` if another process got it first); a content
+   job's claim is then given back, and the job waits, pending, while another content job (full or
+   incremental) of the connector is in progress — in any process (rule in ``JobStore.claim``);
 2. marks the connector's ``last_sync_status`` (or ``last_access_control_sync_status``) in progress;
 3. builds the source from the job's connector snapshot (service type → registry, configuration
    with the source's defaults) and checks its configuration and reachability;
 4. streams the source into the sink — full: ``get_docs`` → basic rules → ``put``, stale documents
    deleted only if the listing completed; incremental: ``get_docs_incrementally`` with
-   operations; access control: ``get_access_control`` into ``.search-acl-filter-<index>``;
+   operations, stale documents never deleted — or, if the source declines the cursor
+   (``FullSyncRequired`` before yielding anything), the full path, with the reason logged and
+   written to the job's ``metadata.incremental_fallback``; access control:
+   ``get_access_control`` into ``.search-acl-filter-<index>``;
 5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
-   storing the source's ``sync_cursor`` after a successful content sync.
+   storing the source's ``sync_cursor`` after a successful content sync only (full or
+   incremental; a failed, canceled or suspended sync leaves the old cursor).
 
 Elasticsearch outages (rules of :mod:`connectors.es.outage`; ``docs/CONFIG.md``, "Retries"):
 
@@ -39,7 +45,7 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
-from connectors.errors import ConnectorError, ElasticsearchUnavailable, SyncError
+from connectors.errors import ConnectorError, ElasticsearchUnavailable, FullSyncRequired, SyncError
 from connectors.es.errors import error_message
 from connectors.es.outage import OutagePolicy, no_answer
 from connectors.logger import get_logger, set_task_context
@@ -124,6 +130,8 @@ class SyncJobRunner:
         self._stop_reason: StopReason | None = None
         self._work: asyncio.Task | None = None
         self._cursor: dict | None = None
+        self.fallback_reason: str | None = None  # why an incremental job ran as a full sync
+        self.waiting_for: str | None = None  # the content job that held this one back
         self.outage = OutagePolicy(settings.outage_timeout, settings.retry_interval, self.logger)
         self._stop_error: str | None = None
         self._shutdown = asyncio.Event()  # the service is stopping (the job would end suspended)
@@ -148,11 +156,14 @@ class SyncJobRunner:
 
     # -- the job -------------------------------------------------------------------------
     async def run(self) -> JobStatus | None:
-        """Run the job to its end; ``None`` if another process claimed it first."""
+        """Run the job to its end; ``None`` if another process claimed it first, or if another
+        content job of the connector is in progress (then the job is given back and waits:
+        :attr:`waiting_for` names that job)."""
         set_task_context(**self.logger.extra)
         connector = await self.connectors.get(self.job.connector_id) if self.job.connector_id else None
         cursor = connector.sync_cursor if connector is not None else None
         process = await asyncio.to_thread(worker_liveness.identify, self.settings.hostname, self.settings.pid)
+        before = self.job
         try:
             self.job = await self.jobs.claim(
                 self.job,
@@ -163,6 +174,8 @@ class SyncJobRunner:
             )
         except StaleDocument:
             self.logger.debug("job claimed by another process")
+            return None
+        if self.job.job_type.is_content and not await self._keep_claim(before):
             return None
         self.logger.info(
             f"claimed {self.job.job_type.value} sync (trigger {self.job.trigger_method}) "
@@ -200,6 +213,31 @@ class SyncJobRunner:
             await asyncio.gather(watcher, return_exceptions=True)
             await reporter.stop()
         return await self._finish(status, error)
+
+    async def _keep_claim(self, before: SyncJobDoc) -> bool:
+        """One content job per connector at a time (rule in ``JobStore.claim``): keep this claim
+        only if no other content job of the connector is in progress; else give the job back."""
+        try:
+            others = await self.jobs.other_active_content_jobs(self.job)
+        except Exception as exc:  # cannot tell: give the job back rather than risk two at once
+            self.logger.warning(f"could not check the connector's other content jobs: {error_message(exc)}")
+            others = None
+        if others == []:
+            return True
+        self.waiting_for = others[0].id if others else "unknown"
+        running = f"{others[0].job_type.value} sync {others[0].id}" if others else "another content sync"
+        self.logger.info(f"{self.job.job_type.value} sync waits: {running} of this connector is in progress")
+        try:
+            await self.jobs.unclaim(self.job, before)
+        except StaleDocument:  # written since the claim: a cancel request (nothing else writes it)
+            current = await self.jobs.get(self.job.id)
+            if current is not None and current.status is JobStatus.CANCELING:
+                await self.jobs.terminate(self.job.id, JobStatus.CANCELED)
+        except Exception as exc:
+            self.logger.error(
+                f"could not give the job back ({error_message(exc)}); the orphan cleanup will end it"
+            )
+        return False
 
     async def _finish(self, status: JobStatus, error: str | None) -> JobStatus | None:
         counts = self.counts()
@@ -318,26 +356,58 @@ class SyncJobRunner:
         self._final_stats = await sink.finish(delete_stale=True)
 
     async def _incremental(self, source, cursor) -> None:
+        """The changes since ``cursor``; a source that declines the cursor
+        (:class:`FullSyncRequired`, before yielding anything) gets a full sync instead."""
         if not getattr(source, "incremental_sync_enabled", False):
             raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
+        rules = self.plumbing.make_filter(self.job.filtering)
+        changes = aiter(source.get_docs_incrementally(cursor, filtering=rules))
+        try:
+            first = await anext(changes)
+        except StopAsyncIteration:
+            first = None
+        except FullSyncRequired as exc:
+            await changes.aclose()
+            await self._fall_back_to_full(source, str(exc))
+            return
+        except BaseException:
+            await changes.aclose()
+            raise
         index_name = self._content_index()
         await self._ensure_index(index_name, mappings_extra_of(source))
-        rules = self.plumbing.make_filter(self.job.filtering)
         sink = self._new_sink(index_name)
         await sink.start(full=False)
         try:
-            async for doc, lazy_download, operation in source.get_docs_incrementally(cursor, filtering=rules):
-                self.progress.seen += 1
-                if operation == OP_DELETE:
-                    await sink.delete(doc["_id"])
-                elif rules.matches(doc):
-                    await sink.put(doc, lazy_download, operation)
-                else:
-                    self.progress.filtered_out += 1
+            if first is not None:
+                await self._apply(sink, rules, *first)
+                async for doc, lazy_download, operation in changes:
+                    await self._apply(sink, rules, doc, lazy_download, operation)
         except BaseException:
             await self._abandon(sink)
             raise
+        finally:
+            await changes.aclose()
         self._final_stats = await sink.finish(delete_stale=False)
+
+    async def _apply(self, sink, rules, doc, lazy_download, operation) -> None:
+        self.progress.seen += 1
+        if operation == OP_DELETE:
+            await sink.delete(doc["_id"])
+        elif rules.matches(doc):
+            await sink.put(doc, lazy_download, operation)
+        else:
+            self.progress.filtered_out += 1
+
+    async def _fall_back_to_full(self, source, reason: str) -> None:
+        """Run this incremental job as a full sync (skip unchanged, stale deletion), saying so
+        in the log and on the job (``metadata.incremental_fallback``)."""
+        self.fallback_reason = reason or "the source asked for a full sync"
+        self.logger.info(f"incremental sync runs as a full sync: {self.fallback_reason}")
+        try:
+            await self.jobs.record_incremental_fallback(self.job.id, self.fallback_reason)
+        except Exception as exc:  # the sync itself does not depend on this note
+            self.logger.warning(f"could not record the full-sync fallback on the job: {error_message(exc)}")
+        await self._full(source)
 
     async def _access_control(self, source) -> None:
         if not getattr(source, "dls_enabled", False):

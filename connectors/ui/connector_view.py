@@ -1,5 +1,6 @@
 """What the pages show about a connector beyond its fields: whether it may sync, its sync menu,
-and the state the pages watch to refresh themselves (``/api/connectors/{id}/state``).
+the age of its incremental cursor, and the state the pages watch to refresh themselves
+(``/api/connectors/{id}/state``).
 
 The rules come from the protocol's :class:`~connectors.protocol.ConnectorDoc` (configured,
 features, document level security) and from :mod:`connectors.filtering.drafts` (the draft);
@@ -8,9 +9,12 @@ these functions only shape them. They accept the document or its ``view()`` (wha
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors.filtering.drafts import domain_entry, draft_differs
 from connectors.protocol import ConnectorDoc, JobType
 from connectors.ui.labels import JOB_TYPES, connector_badge, sync_badge
+from connectors.utils import parse_utc, utcnow
 
 
 def as_doc(connector: ConnectorDoc | dict) -> ConnectorDoc:
@@ -52,3 +56,30 @@ def connector_state_of(connector: ConnectorDoc | dict) -> dict:
         "configured": doc.is_configured,
         "has_configuration": bool(doc.configuration),
     }
+
+
+def cursor_age(
+    connector: ConnectorDoc | dict, stored_by: dict | None, now: dt.datetime | None = None
+) -> str | None:
+    """What the overview says of the incremental cursor, for a connector that supports incremental
+    syncs (``None`` otherwise): its age — from ``completed_at`` of ``stored_by``, the newest
+    completed content job (the one whose success stored the cursor) — or that there is none yet."""
+    doc = as_doc(connector)
+    if not doc.supports(JobType.INCREMENTAL):
+        return None
+    if not doc.sync_cursor:
+        return "none yet: the next incremental sync runs as a full sync"
+    stored_at = parse_utc((stored_by or {}).get("completed_at"))
+    if stored_at is None:
+        return "stored (age unknown)"
+    seconds = max(0, int(((now or utcnow()) - stored_at).total_seconds()))
+    return f"{age_words(seconds)} old"
+
+
+def age_words(seconds: int) -> str:
+    """``42 seconds``, ``12 minutes``, ``3 hours``, ``2 days`` (the largest whole unit)."""
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds >= size or size == 1:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "0 seconds"  # pragma: no cover

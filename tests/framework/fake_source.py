@@ -8,7 +8,10 @@ The file (``docs_file`` configuration field) holds::
      "unreachable": false,          # ping raises SourceUnreachable
      "ping_delay": 0,               # seconds ping takes (a hanging remote)
      "fail_after": null,            # raise after yielding this many docs (listing failure)
-     "delay": 0.0}                  # seconds between documents (a slow source)
+     "delay": 0.0,                  # seconds between documents (a slow source)
+     "require_cursor": false,       # incremental: no cursor -> FullSyncRequired (as a real source)
+     "scope": null,                 # cursors carry it; incremental with another -> FullSyncRequired
+     "ledger": null}                # a file: "start"/"end" lines appended around each content listing
 
 In memory only, ``"pause": (position, asyncio.Event)`` holds the listing before that document
 until the event is set (a test acts at a known point of the sync).
@@ -26,7 +29,7 @@ import json
 from pathlib import Path
 
 from connectors.configuration import field
-from connectors.errors import SourceUnreachable, SyncError
+from connectors.errors import FullSyncRequired, SourceUnreachable, SyncError
 from connectors.source import OP_DELETE, OP_INDEX, BaseDataSource
 
 MEMORY: dict[str, dict] = {}
@@ -105,20 +108,49 @@ class FakeDataSource(BaseDataSource):
 
         return doc, download
 
+    @staticmethod
+    async def _note(data: dict, line: str) -> None:
+        if data.get("ledger"):
+
+            def append():
+                with open(data["ledger"], "a") as ledger:
+                    ledger.write(f"{line}\n")
+
+            await asyncio.to_thread(append)
+
     async def get_docs(self, filtering=None):
         data = await self._load()
-        async for doc in self._paced(data.get("docs") or [], data):
-            yield self._split(doc)
-        self._sync_cursor = {"position": len(data.get("changes") or [])}
+        await self._note(data, "start")
+        try:
+            async for doc in self._paced(data.get("docs") or [], data):
+                yield self._split(doc)
+        finally:
+            await self._note(data, "end")
+        self._sync_cursor = self._cursor_at(len(data.get("changes") or []), data)
+
+    @staticmethod
+    def _cursor_at(position: int, data: dict) -> dict:
+        cursor = {"position": position}
+        if data.get("scope") is not None:
+            cursor["scope"] = data["scope"]
+        return cursor
 
     async def get_docs_incrementally(self, sync_cursor, filtering=None):
         data = await self._load()
+        if data.get("require_cursor") and not sync_cursor:
+            raise FullSyncRequired("no sync cursor yet (fixture requires one)")
+        if data.get("scope") is not None and (sync_cursor or {}).get("scope") != data["scope"]:
+            raise FullSyncRequired(f"the cursor was written under another scope than {data['scope']!r}")
         start = int((sync_cursor or {}).get("position", 0))
         changes = (data.get("changes") or [])[start:]
-        async for change in self._paced(changes, data):
-            doc, download = self._split(change["doc"])
-            yield doc, download, change.get("op", OP_INDEX)
-        self._sync_cursor = {"position": start + len(changes)}
+        await self._note(data, "start")
+        try:
+            async for change in self._paced(changes, data):
+                doc, download = self._split(change["doc"])
+                yield doc, download, change.get("op", OP_INDEX)
+        finally:
+            await self._note(data, "end")
+        self._sync_cursor = self._cursor_at(start + len(changes), data)
 
     async def get_access_control(self):
         data = await self._load()

@@ -9,7 +9,8 @@ from aiohttp import web
 from elasticsearch import ApiError
 
 from connectors.es import errors as es_errors
-from connectors.ui.connector_view import connector_state_of
+from connectors.protocol import JobType
+from connectors.ui.connector_view import connector_state_of, cursor_age
 from connectors.ui.context import SETTINGS, connectors_of, jobs_of
 from connectors.ui.render import flash, render
 from connectors.ui.views.common import Pager, es, last_value, load_connector, page_number
@@ -127,11 +128,15 @@ def _source_path(service_type: str | None) -> str:
 async def overview(request: web.Request) -> web.Response:
     doc = await load_connector(request)
     jobs, _ = await jobs_of(request).page(doc.id, 0, RECENT_JOBS)
+    stored_by = None
+    if doc.sync_cursor and doc.supports(JobType.INCREMENTAL):
+        stored_by = await jobs_of(request).last_completed_content_job(doc.id)
     connector = doc.view()
     return render(
         request,
         "overview.html",
         connector=connector,
+        cursor_age=cursor_age(doc, stored_by.view() if stored_by is not None else None),
         tab="overview",
         jobs=[job.view() for job in jobs],
         snippet=config_snippet(request.app[SETTINGS].es_host, connector),

@@ -134,6 +134,7 @@ async def job_page(request: web.Request) -> web.Response:
         job=job,
         summary=job_summary(job),
         events=events(job),
+        fallback=doc.incremental_fallback,
         snapshot=doc.filtering,
     )
 
@@ -141,7 +142,8 @@ async def job_page(request: web.Request) -> web.Response:
 async def job_live(request: web.Request) -> web.Response:
     """The status-dependent parts of the job page, for its in-place update (``_job_live.html``)."""
     connector = await load_connector(request)
-    job = (await load_job(request)).view()
+    doc = await load_job(request)
+    job = doc.view()
     return render_part(
         request,
         "_job_live.html",
@@ -149,6 +151,7 @@ async def job_live(request: web.Request) -> web.Response:
         job=job,
         summary=job_summary(job),
         events=events(job),
+        fallback=doc.incremental_fallback,
     )
 
 
