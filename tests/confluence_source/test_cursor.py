@@ -188,3 +188,19 @@ def test_window_clause_overlaps_the_mark():
     zone = zoneinfo.ZoneInfo("UTC")
     clause = C.window_clause(utc(2026, 1, 1, 10, 0), utc(2026, 1, 1, 11, 0, 5), zone)
     assert clause == 'lastmodified >= "2026-01-01 09:50" and lastmodified < "2026-01-01 11:01"'
+
+
+@pytest.mark.parametrize(
+    "rule,kept",
+    [
+        ("type = page order by title", "type = page"),
+        ('title = "order by me" and type = page ORDER  BY created desc', 'title = "order by me" and type = page'),
+        ("type = page", "type = page"),
+        ("space = BORDER", "space = BORDER"),
+        ("reorder = 1", "reorder = 1"),
+    ],
+)
+def test_a_rules_own_order_by_is_dropped_before_the_window_is_added(rule, kept):
+    from connectors.sources.confluence.changes import without_order_by
+
+    assert without_order_by(rule) == kept
