@@ -194,7 +194,10 @@ def test_window_clause_overlaps_the_mark():
     "rule,kept",
     [
         ("type = page order by title", "type = page"),
-        ('title = "order by me" and type = page ORDER  BY created desc', 'title = "order by me" and type = page'),
+        (
+            'title = "order by me" and type = page ORDER  BY created desc',
+            'title = "order by me" and type = page',
+        ),
         ("type = page", "type = page"),
         ("space = BORDER", "space = BORDER"),
         ("reorder = 1", "reorder = 1"),

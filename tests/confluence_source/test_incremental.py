@@ -143,11 +143,15 @@ async def test_an_idle_incremental_costs_the_same_few_requests_however_many_spac
     mock = await confluence_factory(flavor=flavor)
     _, cursor = await full(mock, mode)
     kinds = len(cursor["types"])
+    changed, cursor = await incremental(mock, mode, cursor)  # measures the zone's offset once
+    assert changed == {}
+    assert cursor["zone_offset_steps"] == 0  # the mock names no zone and reads literals in UTC
     start = await request_total(mock)
     changed, cursor = await incremental(mock, mode, cursor)
     idle = await request_total(mock) - start
     assert changed == {}
-    assert idle == 1 + kinds  # the current user, then one listing per content type
+    # the current user, the latest change and 2 probes confirming the offset, one listing per type
+    assert idle == 1 + 3 + kinds
     await mutate(mock, *({"op": "create_space", "key": f"NEW{i}", "name": f"New {i}"} for i in range(12)))
     changed, cursor = await incremental(mock, mode, cursor)  # each new space's home page
     assert {d["type"] for d in changed.values()} == {"page"} and len(changed) == 12
@@ -178,7 +182,7 @@ async def test_a_failing_listing_fails_the_incremental_and_keeps_no_cursor(confl
     _, cursor = await full(mock, "cloud")
     await post(mock, "/__admin/faults", {"path": ".*/content/search", "count": 100, "status": 500})
     source = source_for(mock, "cloud", retry_count=1)
-    with pytest.raises(SyncError, match="Could not read changed pages"):
+    with pytest.raises(SyncError, match="Could not read .*HTTP 500"):
         async for _ in source.get_docs_incrementally(cursor):
             pass
     assert source.sync_cursor() is None
@@ -270,3 +274,26 @@ async def test_windows_are_written_in_the_users_time_zone(confluence_cloud, monk
     )[0]
     changed, _ = await incremental(mock, "cloud", cursor)
     assert set(changed) == {f"page-{page['id']}"}
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Kathmandu", "America/St_Johns", "Pacific/Auckland"])
+async def test_an_unnamed_zone_is_measured(confluence_dc, monkeypatch, zone_name):
+    """Data Center names no time zone: the offset its CQL literals are read in is measured
+    (UTC+5:45, UTC-3:30 in December, UTC+13), and the windows are written in it."""
+    from fixtures.confluence import cql_dates
+
+    zone = zoneinfo.ZoneInfo(zone_name)
+    parse_utc_literal = cql_dates.parse_literal
+
+    def literal_in_zone(text):
+        instant, precision = parse_utc_literal(text)
+        return instant.replace(tzinfo=zone).astimezone(dt.UTC), precision
+
+    mock = confluence_dc
+    _, cursor = await full(mock, "dc-pat")
+    monkeypatch.setattr(cql_dates, "parse_literal", literal_in_zone)
+    new = {"op": "create_page", "space_key": "ENG", "title": "Zoned", "body": "<p>z</p>"}
+    page = (await mutate(mock, new))[0]
+    changed, cursor = await incremental(mock, "dc-pat", cursor)
+    assert set(changed) == {f"page-{page['id']}"}
+    assert cursor["zone_offset_steps"] == zone.utcoffset(dt.datetime.now()) // dt.timedelta(minutes=15)

@@ -5,7 +5,9 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
 
 1. **Before anything is yielded** the cursor is checked (format, scope, a mark per type) and the
    calling user is read (``/rest/api/user/current``: its id and, on Cloud, its ``timeZone``);
-   an unusable cursor, or one written by another account, raises ``FullSyncRequired``.
+   an unusable cursor, or one written by another account, raises ``FullSyncRequired``. Where
+   Confluence names no zone (Data Center) the offset of CQL literals is measured
+   (:meth:`ChangeListing._measured_offset`: 3 requests when the cursor's offset still holds).
 2. **Whole scope at once**: one CQL listing per content type for every configured space (``space
    in``/``space not in`` clauses, never one listing per space), so an idle incremental costs
    ``1 + types`` requests whatever the number of spaces (``+ ceil(max_spaces / 250)`` when a space
@@ -37,6 +39,7 @@ skipped; keyset paging on ``lastmodified`` is the planned remedy.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -48,6 +51,7 @@ from connectors.sources.confluence.api import expand_for
 from connectors.sources.confluence.client import ConfluenceError
 from connectors.sources.confluence.rules import advanced_rules_of, queries
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
+from connectors.utils import parse_utc
 
 logger = logging.getLogger(__name__)
 
@@ -104,19 +108,63 @@ class ChangeListing:
             raise FullSyncRequired(
                 "The stored cursor was written by another Confluence account: what it can see may differ."
             )
-        zone = C.zone_of(user.get("timeZone"))
+        zone: Any = C.zone_of(user.get("timeZone"))
+        widen, steps = dt.timedelta(0), None
         if zone is None:
-            logger.info(
-                "Confluence did not name the account's time zone: change windows widened by %s each side",
-                C.ANY_ZONE,
-            )
-        windows = {kind: C.window_clause(state.marks[kind], started, zone) for kind in kinds}
-        stream = (
-            self._rule_changes(windows, state, started, zone) if self.rules else self._scope_changes(windows)
-        )
+            steps = await self._measured_offset(state.zone_steps)
+            if steps is not None:
+                zone, widen = C.measured_zone(steps), C.MEASURED_ZONE_MARGIN
+            else:
+                logger.info(
+                    "The time zone of CQL dates is unknown: change windows widened by %s each side",
+                    C.ANY_ZONE,
+                )
+        windows = {kind: C.window_clause(state.marks[kind], started, zone, widen) for kind in kinds}
+        if self.rules:
+            widest = C.window_clause(min(state.marks.values()), started, zone, widen)
+            stream = self._rule_changes(windows, widest)
+        else:
+            stream = self._scope_changes(windows)
         async for pair in stream:
             yield pair
-        self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account)
+        self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)
+
+    async def _measured_offset(self, known: int | None) -> int | None:
+        """The UTC offset (quarter hours) Confluence reads CQL literals in, measured on the most
+        recently modified page or blog post (:func:`.cursor.probe_literal`): 2 requests to confirm
+        ``known``, else a binary search of at most 7; ``None`` when there is nothing to measure on."""
+        latest = None
+        stream = self.source.api.search(
+            "type in (page, blogpost) order by lastmodified desc",
+            expand="version",
+            max_items=1,
+            what="latest change",
+        )
+        async for item in self.source._guarded("the latest change (to measure the time zone)", stream):
+            latest = item
+        when = parse_utc(((latest or {}).get("version") or {}).get("when"))
+        if latest is None or when is None:
+            return None
+
+        async def holds(steps: int) -> bool:
+            cql = f'id = {latest["id"]} and lastmodified >= "{C.probe_literal(when, steps)}"'
+            stream = self.source.api.search(cql, expand="version", max_items=1, what="time zone probe")
+            async for _ in self.source._guarded("a time zone probe", stream):
+                return True
+            return False
+
+        lo, hi = C.OFFSET_STEPS[0], C.OFFSET_STEPS[-1]
+        if known is not None and await holds(known) and (known == hi or not await holds(known + 1)):
+            return known
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if await holds(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        if lo == C.OFFSET_STEPS[0] and not await holds(lo):
+            return None
+        return lo
 
     async def _current_user(self) -> dict:
         try:
@@ -199,14 +247,13 @@ class ChangeListing:
                 yield pair
 
     # -- advanced rules --------------------------------------------------------------------
-    async def _rule_changes(self, windows, state, started, zone) -> AsyncIterator[tuple[dict, Any]]:
+    async def _rule_changes(self, windows: dict[str, str], window: str) -> AsyncIterator[tuple[dict, Any]]:
         """Each rule ANDed with the widest window of the types (one listing per rule), then the
         changed comments and attachments of containers a rule matches (as the full sync lists
         the children of every page and blog post a rule matches)."""
         s = self.settings
         seen: set[str] = set()
         spaces_done: set[str] = set()
-        window = C.window_clause(min(state.marks.values()), started, zone)
         rules = [without_order_by(rule) for rule in self.rules or []]
         for index, rule in enumerate(rules):
             cql = f"({rule}) and {window} {CHANGES_ORDER}"

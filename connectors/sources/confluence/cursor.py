@@ -28,8 +28,13 @@ Rules:
    :func:`window_literals` writes both bounds as CQL date literals in the *calling user's* time
    zone (Confluence reads literals in it): the lower one rounded down, the upper one up, and moved
    past a daylight-saving change so that *every* reading of an ambiguous or skipped wall time is
-   on the safe side. When the time zone is unknown the window is widened by :data:`ANY_ZONE`, the
-   widest span of UTC offsets in use.
+   on the safe side. When Confluence does not name the zone (Data Center's ``/user/current`` has
+   no ``timeZone``), the offset is *measured*: :func:`probe_literal` gives a predicate monotone in
+   the guessed offset on one item of known modification time, so a binary search finds the
+   offset in at most 7 requests; it is kept in the cursor (``zone_offset_steps``) and checked with
+   2 requests on the next run. A measured offset widens the window by
+   :data:`MEASURED_ZONE_MARGIN` (a DST change since that item). With nothing to measure on, the
+   window is widened by :data:`ANY_ZONE`, the widest span of UTC offsets in use.
 4. **Refusal**. :func:`parse` raises ``FullSyncRequired`` with a sentence a person understands for:
    no cursor, another format, another scope, a missing type mark, or a mark that is not a time.
 
@@ -157,15 +162,24 @@ def content_types(settings: Settings) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def build(scope: ScopeFingerprint, marks: Mapping[str, dt.datetime], account: str | None) -> dict:
-    """The cursor to store: ``marks`` is the ``through`` time per content type."""
-    return {
+def build(
+    scope: ScopeFingerprint,
+    marks: Mapping[str, dt.datetime],
+    account: str | None,
+    zone_steps: int | None = None,
+) -> dict:
+    """The cursor to store: ``marks`` is the ``through`` time per content type; ``zone_steps``
+    the measured UTC offset of CQL literals in quarter hours, when it had to be measured."""
+    raw = {
         "format": FORMAT,
         "scope": scope.whole,
         "scope_parts": dict(scope.parts),
         "account": account,
         "types": {kind: {"through": iso_utc(when)} for kind, when in marks.items()},
     }
+    if zone_steps is not None:
+        raw["zone_offset_steps"] = zone_steps
+    return raw
 
 
 def account_of(user: Mapping) -> str | None:
@@ -180,6 +194,7 @@ class Cursor:
 
     marks: Mapping[str, dt.datetime]
     account: str | None
+    zone_steps: int | None = None
 
 
 def parse(raw: Any, scope: ScopeFingerprint, kinds: Iterable[str]) -> Cursor:
@@ -206,7 +221,11 @@ def parse(raw: Any, scope: ScopeFingerprint, kinds: Iterable[str]) -> Cursor:
             raise FullSyncRequired(f"The stored cursor has no valid time for {kind}s.")
         marks[kind] = when
     account = raw.get("account")
-    return Cursor(marks, account if isinstance(account, str) else None)
+    steps = raw.get("zone_offset_steps")
+    steps = (
+        steps if isinstance(steps, int) and not isinstance(steps, bool) and steps in OFFSET_STEPS else None
+    )
+    return Cursor(marks, account if isinstance(account, str) else None, steps)
 
 
 # -- time zones and CQL literals -------------------------------------------------------------------
@@ -220,14 +239,14 @@ def zone_of(name: Any) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-def _readings(wall: dt.datetime, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+def _readings(wall: dt.datetime, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     """Both UTC instants a naive wall time can stand for in ``zone`` (equal unless a DST change)."""
     first = wall.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
     second = wall.replace(tzinfo=zone, fold=1).astimezone(dt.UTC)
     return min(first, second), max(first, second)
 
 
-def lower_literal(when: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
+def lower_literal(when: dt.datetime, zone: dt.tzinfo | None) -> str:
     """A literal for ``lastmodified >= …`` that no reading puts after ``when``."""
     if zone is None:
         return (when.astimezone(dt.UTC) - ANY_ZONE).strftime(LITERAL)
@@ -237,7 +256,7 @@ def lower_literal(when: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
     return wall.strftime(LITERAL)
 
 
-def upper_literal(when: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
+def upper_literal(when: dt.datetime, zone: dt.tzinfo | None) -> str:
     """A literal for ``lastmodified < …`` that no reading puts at or before ``when``."""
     if zone is None:
         return (when.astimezone(dt.UTC) + ANY_ZONE + _MINUTE).strftime(LITERAL)
@@ -247,9 +266,32 @@ def upper_literal(when: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
     return wall.strftime(LITERAL)
 
 
-def window_clause(since: dt.datetime, until: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
-    """``lastmodified >= "<since - OVERLAP>" and lastmodified < "<until>"`` in ``zone``."""
+def window_clause(
+    since: dt.datetime, until: dt.datetime, zone: dt.tzinfo | None, widen: dt.timedelta = dt.timedelta(0)
+) -> str:
+    """``lastmodified >= "<since - OVERLAP>" and lastmodified < "<until>"`` in ``zone``, each
+    bound moved out by ``widen`` more (a measured offset that a DST change may have moved)."""
     return (
-        f'lastmodified >= "{lower_literal(since - OVERLAP, zone)}" '
-        f'and lastmodified < "{upper_literal(until, zone)}"'
+        f'lastmodified >= "{lower_literal(since - OVERLAP - widen, zone)}" '
+        f'and lastmodified < "{upper_literal(until + widen, zone)}"'
     )
+
+
+#: A measured UTC offset may be off by a DST change since the item it was measured on.
+MEASURED_ZONE_MARGIN = dt.timedelta(hours=1)
+#: The granularity of UTC offsets in use (every zone today is a multiple of 15 minutes).
+OFFSET_STEP = dt.timedelta(minutes=15)
+OFFSET_STEPS = range(-12 * 4, 14 * 4 + 1)  # UTC-12:00 .. UTC+14:00 in quarter hours
+
+
+def probe_literal(when: dt.datetime, steps: int) -> str:
+    """The wall time of ``when`` under a guessed offset of ``steps`` quarter hours, minute precision.
+
+    ``lastmodified >= <it>`` holds for an item modified at ``when`` exactly when the guess is at
+    most the offset Confluence reads literals in (both are multiples of 15 minutes), which makes
+    the offset a binary search over :data:`OFFSET_STEPS`."""
+    return (when.astimezone(dt.UTC) + steps * OFFSET_STEP).strftime(LITERAL)
+
+
+def measured_zone(steps: int) -> dt.timezone:
+    return dt.timezone(steps * OFFSET_STEP)
