@@ -297,3 +297,38 @@ async def test_an_unnamed_zone_is_measured(confluence_dc, monkeypatch, zone_name
     changed, cursor = await incremental(mock, "dc-pat", cursor)
     assert set(changed) == {f"page-{page['id']}"}
     assert cursor["zone_offset_steps"] == zone.utcoffset(dt.datetime.now()) // dt.timedelta(minutes=15)
+
+
+async def test_a_full_syncs_marks_are_the_time_its_listing_started(confluence_cloud):
+    """Edits made while a long full sync runs must be listed by the next incremental: the marks
+    are the start of the listing, not its end nor the newest change seen."""
+    mock = confluence_cloud
+    source = source_for(mock, "cloud")
+    ticks = iter([dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC)])
+    source._now = lambda: next(ticks)
+    try:
+        async for _ in source.get_docs():
+            pass
+        cursor = source.sync_cursor()
+    finally:
+        await source.close()
+    assert {mark["through"] for mark in cursor["types"].values()} == {"2026-01-01T09:00:00.000Z"}
+
+
+async def test_only_space_documents_on_lists_no_changes_yet(confluence_cloud):
+    values = {
+        k: False
+        for k in (
+            "index_pages",
+            "index_blogposts",
+            "index_folders",
+            "index_page_attachments",
+            "index_blogpost_attachments",
+            "index_page_comments",
+            "index_blogpost_comments",
+        )
+    }
+    _, cursor = await full(confluence_cloud, "cloud", **values)
+    assert cursor["types"] == {}
+    changed, new_cursor = await incremental(confluence_cloud, "cloud", cursor, **values)
+    assert changed == {} and new_cursor["scope"] == cursor["scope"]
