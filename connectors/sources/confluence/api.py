@@ -58,6 +58,12 @@ class ConfluenceApi:
         """One cheap authenticated call (``/rest/api/space?limit=1``), both flavours."""
         return await self.client.get_json("/rest/api/space", {"limit": 1})
 
+    async def current_user(self) -> dict:
+        """The calling account (``/rest/api/user/current``): ``accountId`` (Cloud) or ``userKey``
+        (Data Center), and on Cloud its ``timeZone``, the zone CQL date literals are read in."""
+        user = await self.client.get_json("/rest/api/user/current")
+        return user if isinstance(user, dict) else {}
+
     async def spaces(self, keys: tuple[str, ...] = ()) -> AsyncIterator[dict]:
         """Current spaces (all visible ones when ``keys`` is empty), in the API's order."""
         if self.cloud:

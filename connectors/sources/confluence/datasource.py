@@ -21,9 +21,11 @@ from typing import Any
 from connectors.errors import ConfigurationError, SourceUnreachable, SyncError
 from connectors.extraction.extractor import TextExtractor
 from connectors.extraction.file_text import UnsupportedFileType, kind_of
-from connectors.source import BaseDataSource
+from connectors.source import OP_INDEX, BaseDataSource
+from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import ConfluenceApi, expand_for
+from connectors.sources.confluence.changes import ChangeListing
 from connectors.sources.confluence.client import (
     AttachmentTooLarge,
     ConfluenceAuthError,
@@ -37,22 +39,21 @@ from connectors.sources.confluence.client import (
 )
 from connectors.sources.confluence.config import FLAVOURS, default_configuration
 from connectors.sources.confluence.merge import bounded_merge
-from connectors.sources.confluence.rules import RemoteCqlValidator, queries, schema_validator
+from connectors.sources.confluence.rules import (
+    RemoteCqlValidator,
+    advanced_rules_of,
+    queries,
+    schema_validator,
+)
+from connectors.sources.confluence.scope import CHILD_TOGGLES as _CHILD_TOGGLES
+from connectors.sources.confluence.scope import KIND_TOGGLES as _KIND_TOGGLES
 from connectors.sources.confluence.scope import Scope
 from connectors.sources.confluence.settings import Settings, read_settings
 from connectors.sources.confluence.storage_text import STREAM_ABOVE, storage_to_text
-from connectors.utils import MIB
+from connectors.utils import MIB, utcnow
 
 logger = logging.getLogger(__name__)
 
-#: toggle name for (content kind, container type)
-_CHILD_TOGGLES = {
-    ("attachment", "page"): "index_page_attachments",
-    ("attachment", "blogpost"): "index_blogpost_attachments",
-    ("comment", "page"): "index_page_comments",
-    ("comment", "blogpost"): "index_blogpost_comments",
-}
-_KIND_TOGGLES = {"page": "index_pages", "blogpost": "index_blogposts", "folder": "index_folders"}
 #: spaces listed at the same time (never more than the configured concurrent requests)
 SPACES_AT_ONCE = 4
 #: documents listed ahead of the sink, across those spaces
@@ -62,15 +63,7 @@ BIG_BODIES_AT_ONCE = 2
 BIG_FILE_BYTES = MIB
 
 
-def _advanced_rules(filtering) -> list | None:
-    if filtering is None:
-        return None
-    if hasattr(filtering, "has_advanced_rules"):
-        return filtering.get_advanced_rules() if filtering.has_advanced_rules() else None
-    from connectors.filtering import Filter
-
-    flt = Filter.from_filtering(filtering)
-    return flt.get_advanced_rules() if flt.has_advanced_rules() else None
+_advanced_rules = advanced_rules_of
 
 
 class ConfluenceDataSource(BaseDataSource):
@@ -91,6 +84,7 @@ class ConfluenceDataSource(BaseDataSource):
         self._own_extractor = extractor is None
         self._client_options = dict(client_options or {})
         self._big_bodies: asyncio.Semaphore | None = None
+        self._now = utcnow  # the clock of the cursor's marks (a test may replace it)
 
     @classmethod
     def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
@@ -209,13 +203,41 @@ class ConfluenceDataSource(BaseDataSource):
             raise SyncError(f"Could not read {what}: {self._explain(exc)}") from None
 
     async def get_docs(self, filtering=None) -> AsyncIterator[tuple[dict, Any]]:
+        """Every document of the scope. When the listing completes, :meth:`sync_cursor` holds the
+        time it *started* as every content type's mark (:mod:`.cursor`, rule 2)."""
+        self._sync_cursor = None
         rules = _advanced_rules(filtering)
-        if rules:
-            stream = self._docs_from_cql(queries(rules))
+        cql_queries = queries(rules) if rules else None
+        started = self._now()
+        if cql_queries:
+            stream = self._docs_from_cql(cql_queries)
         else:
             stream = self._docs_from_spaces()
         async for pair in stream:
             yield pair
+        self._sync_cursor = C.build(
+            C.ScopeFingerprint.of(self.settings, cql_queries, filtering),
+            dict.fromkeys(C.content_types(self.settings), started),
+            await self._account_id(),
+        )
+
+    async def _account_id(self) -> str | None:
+        """The syncing account's stable id (a cursor belongs to the account that listed it), or
+        ``None`` when it cannot be read: the listing is complete, so that is not worth failing."""
+        try:
+            return C.account_of(await self.api.current_user())
+        except ConfluenceError as exc:
+            logger.info("could not read the current user for the sync cursor: %s", exc)
+            return None
+
+    async def get_docs_incrementally(self, sync_cursor, filtering=None):
+        """What changed since ``sync_cursor``, as ``(doc, lazy, OP_INDEX)``; see :mod:`.changes`.
+        Raises ``FullSyncRequired`` before yielding anything when the cursor cannot be used."""
+        self._sync_cursor = None
+        listing = ChangeListing(self, filtering)
+        async for doc, lazy in listing.run(sync_cursor):
+            yield doc, lazy, OP_INDEX
+        self._sync_cursor = listing.new_cursor
 
     async def _docs_from_spaces(self) -> AsyncIterator[tuple[dict, Any]]:
         """Several spaces listed at once (each space's requests stay one after another), so the
@@ -282,13 +304,7 @@ class ConfluenceDataSource(BaseDataSource):
             async for item in self._guarded(f"{kind}s of space {key}", stream):
                 if remaining() is not None and remaining() <= 0:
                     return
-                container = item.get("container") or {}
-                ctype = container.get("type")
-                if ctype not in wanted or container.get("status", "current") != "current":
-                    continue  # archived or trashed containers are not synced, nor their children
-                if allowed.get(ctype) is not None and str(container.get("id")) not in allowed[ctype]:
-                    continue
-                if not scope.in_date_window(item):
+                if not self._child_in_scope(item, wanted, allowed, scope):
                     continue
                 pair = await self._child_pair(item)
                 if pair is None:
@@ -296,16 +312,33 @@ class ConfluenceDataSource(BaseDataSource):
                 yield pair
                 emitted += 1
 
-    async def _container_scope(self, space_key: str, wanted: set[str], scope: Scope) -> dict[str, set | None]:
-        """Ids of the pages / blog posts the ID filters keep (``None``: no ID filter, all kept)."""
+    @staticmethod
+    def _child_in_scope(item: dict, wanted: set[str], allowed: dict[str, set | None], scope: Scope) -> bool:
+        """Whether a listed comment or attachment belongs in the index: its container is of a
+        type switched on, current (archived or trashed containers are not synced, nor their
+        children), kept by the ID filters (``allowed``), and the item is in the date window."""
+        container = item.get("container") or {}
+        ctype = container.get("type")
+        if ctype not in wanted or container.get("status", "current") != "current":
+            return False
+        if allowed.get(ctype) is not None and str(container.get("id")) not in allowed[ctype]:
+            return False
+        return scope.in_date_window(item)
+
+    async def _container_scope(
+        self, space_key: str | None, wanted: set[str], scope: Scope, space_keys: tuple[str, ...] | None = None
+    ) -> dict[str, set | None]:
+        """Ids of the pages / blog posts the ID filters keep (``None``: no ID filter, all kept),
+        in one space or (``space_key`` None) in the whole scope."""
         allowed: dict[str, set | None] = {"page": None, "blogpost": None}
+        where = f"space {space_key}" if space_key is not None else "the configured spaces"
         for ctype, tracked in (("page", scope.tracks_pages()), ("blogpost", scope.tracks_blogposts())):
             if ctype in wanted and tracked:
                 ids = set()
                 stream = self.api.search(
-                    scope.id_scope_cql(space_key, ctype), expand="space", what=f"{ctype} ids"
+                    scope.id_scope_cql(space_key, ctype, space_keys), expand="space", what=f"{ctype} ids"
                 )
-                async for item in self._guarded(f"{ctype}s of space {space_key}", stream):
+                async for item in self._guarded(f"{ctype}s of {where}", stream):
                     ids.add(str(item["id"]))
                 allowed[ctype] = ids
         return allowed

@@ -18,6 +18,9 @@ COMMENT = "comment"
 ATTACHMENT = "attachment"
 FOLDER = "folder"
 TYPES = (SPACE, PAGE, BLOGPOST, COMMENT, ATTACHMENT, FOLDER)
+#: Bump when a document's fields or values change for the same content: it is part of the
+#: incremental cursor's scope (:mod:`.cursor`), so the next sync after an upgrade is a full one.
+DOCUMENTS_VERSION = 1
 
 #: Additions to the content index mapping (``properties``), merged by the framework's
 #: ``ensure_content_index`` (which already maps ``id``, ``type``, ``url`` as keyword and

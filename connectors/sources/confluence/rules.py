@@ -95,6 +95,18 @@ def limits_problem(advanced_rules: Any) -> SyncRuleValidationResult:
     return SyncRuleValidationResult.invalid(problem[0], rule_index=problem[1])
 
 
+def advanced_rules_of(filtering: Any) -> Any:
+    """The advanced snippet of a job's filtering (a ``Filter`` or any stored shape), or ``None``."""
+    if filtering is None:
+        return None
+    if hasattr(filtering, "has_advanced_rules"):
+        return filtering.get_advanced_rules() if filtering.has_advanced_rules() else None
+    from connectors.filtering import Filter
+
+    flt = Filter.from_filtering(filtering)
+    return flt.get_advanced_rules() if flt.has_advanced_rules() else None
+
+
 def queries(advanced_rules: Any) -> list[str]:
     """The CQL queries of an advanced snippet; ``InvalidFilteringError`` if it is not well formed
     or breaks a limit (the message names the rule index)."""

@@ -15,6 +15,16 @@ from connectors.sources.confluence.settings import Settings
 from connectors.utils import parse_utc
 
 _MARGIN = dt.timedelta(days=1)
+#: toggle name for (content kind, container type)
+CHILD_TOGGLES = {
+    ("attachment", "page"): "index_page_attachments",
+    ("attachment", "blogpost"): "index_blogpost_attachments",
+    ("comment", "page"): "index_page_comments",
+    ("comment", "blogpost"): "index_blogpost_comments",
+}
+KIND_TOGGLES = {"page": "index_pages", "blogpost": "index_blogposts", "folder": "index_folders"}
+#: The order of an incremental listing: oldest change first, ties by creation time.
+CHANGES_ORDER = "order by lastmodified asc, created asc"
 
 
 def _id_list(ids: tuple[str, ...]) -> str:
@@ -28,8 +38,31 @@ class Scope:
     # -- CQL -------------------------------------------------------------------------------
     def cql(self, space_key: str, kind: str) -> str:
         """``type=<kind> and space="KEY"`` plus date and (pages, blog posts) ID clauses."""
+        clauses = [f"type = {kind}", f"space = {cql_quote(space_key)}", *self._kind_clauses(kind)]
+        return " and ".join(clauses) + " order by created asc"
+
+    def changes_cql(self, kind: str, window: str, space_keys: tuple[str, ...] | None = None) -> str:
+        """The incremental listing of ``kind`` over the whole scope: the clauses of :meth:`cql`
+        for every configured space at once (``space_keys`` when the spaces were resolved, e.g.
+        under a space cap), ANDed with ``window``, oldest change first; the creation time
+        (milliseconds) breaks ties, as both are documented sort fields (``id`` is not)."""
+        clauses = [f"type = {kind}", *self._space_clauses(space_keys), *self._kind_clauses(kind), window]
+        return " and ".join(clauses) + " " + CHANGES_ORDER
+
+    def _space_clauses(self, space_keys: tuple[str, ...] | None) -> list[str]:
+        """``space in (...)`` for a list of spaces, else ``space not in (<excluded>)`` if any."""
         s = self.settings
-        clauses = [f"type = {kind}", f"space = {cql_quote(space_key)}"]
+        keys = space_keys if space_keys is not None else s.spaces
+        if keys:
+            kept = [k for k in keys if k not in s.exclude_spaces]
+            return [f"space in ({', '.join(cql_quote(k) for k in kept)})"]
+        if s.exclude_spaces:
+            return [f"space not in ({', '.join(cql_quote(k) for k in sorted(s.exclude_spaces))})"]
+        return []
+
+    def _kind_clauses(self, kind: str) -> list[str]:
+        s = self.settings
+        clauses = []
         if kind == "page":
             clauses += self._subtree_clauses(s.include_page_ids, s.exclude_page_ids)
         elif kind == "blogpost":
@@ -37,8 +70,7 @@ class Scope:
                 clauses.append(f"id in ({_id_list(s.include_blogpost_ids)})")
             if s.exclude_blogpost_ids:
                 clauses.append(f"id not in ({_id_list(s.exclude_blogpost_ids)})")
-        clauses += self._date_clauses()
-        return " and ".join(clauses) + " order by created asc"
+        return clauses + self._date_clauses()
 
     @staticmethod
     def _subtree_clauses(include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
@@ -89,6 +121,12 @@ class Scope:
                 return False
         return True
 
+    def wanted_containers(self, kind: str) -> set[str]:
+        """The container types whose ``kind`` children (comments, attachments) are switched on."""
+        return {
+            ctype for (k, ctype), toggle in CHILD_TOGGLES.items() if k == kind and self.settings.on(toggle)
+        }
+
     def tracks_pages(self) -> bool:
         """Page ID filters: comments/attachments must follow the selected pages only."""
         return bool(self.settings.include_page_ids or self.settings.exclude_page_ids)
@@ -96,10 +134,16 @@ class Scope:
     def tracks_blogposts(self) -> bool:
         return bool(self.settings.include_blogpost_ids or self.settings.exclude_blogpost_ids)
 
-    def id_scope_cql(self, space_key: str, kind: str) -> str:
-        """CQL for the ids in scope of the ID filters alone (no dates), to scope children."""
+    def id_scope_cql(
+        self, space_key: str | None, kind: str, space_keys: tuple[str, ...] | None = None
+    ) -> str:
+        """CQL for the ids in scope of the ID filters alone (no dates), to scope children: of
+        one space, or (``space_key`` None) of every configured space (or ``space_keys``)."""
         s = self.settings
-        clauses = [f"type = {kind}", f"space = {cql_quote(space_key)}"]
+        if space_key is not None:
+            clauses = [f"type = {kind}", f"space = {cql_quote(space_key)}"]
+        else:
+            clauses = [f"type = {kind}", *self._space_clauses(space_keys)]
         if kind == "page":
             clauses += self._subtree_clauses(s.include_page_ids, s.exclude_page_ids)
         else:
