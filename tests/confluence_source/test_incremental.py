@@ -143,15 +143,19 @@ async def test_an_idle_incremental_costs_the_same_few_requests_however_many_spac
     mock = await confluence_factory(flavor=flavor)
     _, cursor = await full(mock, mode)
     kinds = len(cursor["types"])
-    changed, cursor = await incremental(mock, mode, cursor)  # measures the zone's offset once
+    changed, cursor = await incremental(mock, mode, cursor)  # DC: measures the zone's offset once
     assert changed == {}
-    assert cursor["zone_offset_steps"] == 0  # the mock names no zone and reads literals in UTC
+    # Cloud names the user's time zone (the mock's default UTC): nothing to measure; Data Center
+    # names none, so the offset CQL reads literals in is measured (the mock reads them in UTC)
+    named = flavor == "cloud"
+    assert ("zone_offset_steps" not in cursor) if named else (cursor["zone_offset_steps"] == 0)
     start = await request_total(mock)
     changed, cursor = await incremental(mock, mode, cursor)
     idle = await request_total(mock) - start
     assert changed == {}
-    # the current user, the latest change and 2 probes confirming the offset, one listing per type
-    assert idle == 1 + 3 + kinds
+    # the current user and one listing per type (DC: + the latest change and 2 probes confirming
+    # the measured offset)
+    assert idle == 1 + kinds + (0 if named else 3)
     await mutate(mock, *({"op": "create_space", "key": f"NEW{i}", "name": f"New {i}"} for i in range(12)))
     changed, cursor = await incremental(mock, mode, cursor)  # each new space's home page
     assert {d["type"] for d in changed.values()} == {"page"} and len(changed) == 12
@@ -246,52 +250,30 @@ async def test_advanced_rules_mode_is_incremental(confluence_cloud):
 
 
 @pytest.mark.parametrize("zone_name", ["Pacific/Auckland", "America/Los_Angeles"])
-async def test_windows_are_written_in_the_users_time_zone(confluence_cloud, monkeypatch, zone_name):
-    """A time-zone-aware fake: the mock's users have no ``timeZone`` and read CQL literals in UTC
-    (another helper is adding a zone to the mock); here the current user names ``zone_name`` and
-    the mock reads literals in it, as Confluence does. A source that wrote its window in UTC
-    would miss the edit (its upper bound lands 13 h early in Auckland, its lower bound 8 h late
-    in Los Angeles)."""
-    from fixtures.confluence import api_v1_users, cql_dates
-
-    zone = zoneinfo.ZoneInfo(zone_name)
-    original_user = api_v1_users.v1_user
-
-    def user_with_zone(c, user):
-        return {**original_user(c, user), "timeZone": zone_name}
-
-    def literal_in_zone(text):
-        instant, precision = parse_utc_literal(text)
-        return instant.replace(tzinfo=zone).astimezone(dt.UTC), precision
-
-    parse_utc_literal = cql_dates.parse_literal
+async def test_windows_are_written_in_the_users_time_zone(confluence_cloud, zone_name):
+    """Confluence Cloud reads CQL date literals in the calling user's time zone and names it
+    (``timeZone`` of the current user); the mock does both (``set_user_time_zone``). A source that
+    wrote its window in UTC would miss the edit (its upper bound lands 13 h early in Auckland, its
+    lower bound 8 h late in Los Angeles)."""
     mock = confluence_cloud
+    await mutate(mock, {"op": "set_user_time_zone", "user": "admin@example.com", "time_zone": zone_name})
     _, cursor = await full(mock, "cloud")
-    monkeypatch.setattr(api_v1_users, "v1_user", user_with_zone)
-    monkeypatch.setattr(cql_dates, "parse_literal", literal_in_zone)
     page = (
         await mutate(mock, {"op": "create_page", "space_key": "ENG", "title": "Zoned", "body": "<p>z</p>"})
     )[0]
-    changed, _ = await incremental(mock, "cloud", cursor)
+    changed, cursor = await incremental(mock, "cloud", cursor)
     assert set(changed) == {f"page-{page['id']}"}
+    assert "zone_offset_steps" not in cursor  # named, not measured
 
 
 @pytest.mark.parametrize("zone_name", ["Asia/Kathmandu", "America/St_Johns", "Pacific/Auckland"])
-async def test_an_unnamed_zone_is_measured(confluence_dc, monkeypatch, zone_name):
+async def test_an_unnamed_zone_is_measured(confluence_dc, zone_name):
     """Data Center names no time zone: the offset its CQL literals are read in is measured
     (UTC+5:45, UTC-3:30 in December, UTC+13), and the windows are written in it."""
-    from fixtures.confluence import cql_dates
-
     zone = zoneinfo.ZoneInfo(zone_name)
-    parse_utc_literal = cql_dates.parse_literal
-
-    def literal_in_zone(text):
-        instant, precision = parse_utc_literal(text)
-        return instant.replace(tzinfo=zone).astimezone(dt.UTC), precision
-
     mock = confluence_dc
+    await mutate(mock, {"op": "set_user_time_zone", "user": "admin", "time_zone": zone_name})
     _, cursor = await full(mock, "dc-pat")
-    monkeypatch.setattr(cql_dates, "parse_literal", literal_in_zone)
     new = {"op": "create_page", "space_key": "ENG", "title": "Zoned", "body": "<p>z</p>"}
     page = (await mutate(mock, new))[0]
     changed, cursor = await incremental(mock, "dc-pat", cursor)
