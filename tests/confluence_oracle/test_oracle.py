@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.sources.confluence.datasource import ConfluenceDataSource
 from fixtures.oracle import INDEX_A, run_campaign
 from fixtures.oracle_campaign import GENERATORS
 from fixtures.oracle_compare import read_index
@@ -16,12 +17,23 @@ ROUNDS, BATCH, SEED = 2, 24, 11
 CORE_OPS = {"update", "trash", "move_within", "move_across", "add_attachment", "add_comment", "create_page"}
 
 
+INCREMENTAL = pytest.param(
+    "incremental",
+    marks=pytest.mark.skipif(
+        not ConfluenceDataSource.incremental_sync_enabled,
+        reason="incremental_sync_enabled is False on main until this oracle proves it (issue 13 slice 1)",
+    ),
+)
+
+
+@pytest.mark.parametrize("mode", ["full", INCREMENTAL])
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
-async def test_full_resync_equals_a_fresh_full_sync(oracle_stack, es_client, flavor):
+async def test_resync_equals_a_fresh_full_sync(oracle_stack, es_client, flavor, mode):
+    """Mode full: the known defect is tolerated (pinned below); mode incremental: nothing is."""
     mock, driver = await oracle_stack(flavor)
     lines: list[str] = []
     result = await run_campaign(
-        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=SEED, batch=BATCH,
+        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=SEED, batch=BATCH, mode=mode,
         own_copy=False, stop_at_first=False, log=lines.append,
     )  # fmt: skip
     report = "\n".join(lines)
@@ -31,9 +43,10 @@ async def test_full_resync_equals_a_fresh_full_sync(oracle_stack, es_client, fla
     assert not result.rejected, (result.rejected, report)
     assert set(result.unsupported) <= set(GENERATORS) - CORE_OPS, result.unsupported
     for done in result.rounds:
-        assert done.comparison.unknown_total == 0, done.comparison.report(unknown_only=True)
+        failing = done.comparison.total if mode == "incremental" else done.comparison.unknown_total
+        assert failing == 0, done.comparison.report(unknown_only=mode == "full")
         assert done.comparison.docs_a == done.comparison.docs_b == done.job_b["indexed_document_count"]
-        assert done.job_a["job_type"] == "full" and done.job_b["deleted_document_count"] == 0
+        assert done.job_a["job_type"] == mode and done.job_b["deleted_document_count"] == 0
 
 
 async def test_the_harness_catches_a_corrupted_document_in_a(oracle_stack, es_client):
