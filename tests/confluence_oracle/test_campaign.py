@@ -13,16 +13,22 @@ from fixtures.oracle_campaign import GENERATORS, Campaign
 
 async def test_unknown_ops_are_skipped_and_listed(confluence_cloud, monkeypatch):
     monkeypatch.setitem(GENERATORS, "bogus", (50, lambda site, rng: {"op": "no_such_op", "id": "1"}))
+    # an op the mock has, with fields it does not take: another signature, dropped too
+    monkeypatch.setitem(
+        GENERATORS, "odd", (50, lambda site, rng: {"op": "set_labels", "id": "1", "tags": []})
+    )
     lines: list[str] = []
     campaign = Campaign(
-        confluence_cloud.url, confluence_cloud.site, seed=5, own_copy=False, ops=["bogus", "update"],
+        confluence_cloud.url, confluence_cloud.site, seed=5, own_copy=False, ops=["bogus", "odd", "update"],
         log=lines.append,
     )  # fmt: skip
     async with aiohttp.ClientSession() as session:
         done = await campaign.round(session, 6)
     assert [p["op"] for p in done] == ["update"] * 6
-    assert campaign.unsupported == {"bogus"} and campaign.applied == {"update": 6}
+    assert campaign.unsupported == {"bogus", "odd"} and campaign.applied == {"update": 6}
+    assert not campaign.rejected
     assert any("'no_such_op' (bogus) unknown to the mock" in line for line in lines)
+    assert any("'set_labels' (odd) unknown to the mock" in line and "tags" in line for line in lines)
 
 
 async def test_a_refused_mutation_is_counted_and_the_copy_stays_equal(confluence_dc, monkeypatch):
