@@ -8,7 +8,7 @@ DATA_SIZE ?= medium
 PERF8 ?= no
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint ftest bench clean browser ui confluence-mock es-standin
+.PHONY: install run test lint ftest oracle bench clean browser ui confluence-mock es-standin
 
 install: $(STAMP)
 
@@ -47,6 +47,13 @@ lint: install
 
 ftest: install
 	$(BIN)/python -m fixtures.ftest --name $(NAME) --data-size $(DATA_SIZE) $(if $(filter yes,$(PERF8)),--perf8)
+
+ROUNDS ?= 3
+SEED ?= 1
+MODE ?= full
+# The oracle: seeded mutation rounds, the sync under test vs a fresh full sync, field by field.
+oracle: install
+	$(BIN)/python -m fixtures.oracle --flavor $(FLAVOR) --data-size $(DATA_SIZE) --rounds $(ROUNDS) --seed $(SEED) --mode $(MODE)
 
 # ES stand-in (plain and sync-shaped bulk, PIT reads, server CPU per 10,000 docs), then the mock
 # Confluence (requests/s under load, then server CPU per request and per item for each endpoint
