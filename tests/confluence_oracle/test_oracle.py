@@ -12,7 +12,7 @@ from fixtures.oracle import INDEX_A, run_campaign
 from fixtures.oracle_campaign import GENERATORS
 from fixtures.oracle_compare import read_index
 
-ROUNDS, BATCH, SEED = 2, 24, 11
+ROUNDS, BATCH, SEED = 2, 24, 12
 #: ops a 48-mutation campaign must have applied (the others may lack a target, e.g. purge)
 CORE_OPS = {"update", "trash", "move_within", "move_across", "add_attachment", "add_comment", "create_page"}
 
