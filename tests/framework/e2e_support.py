@@ -124,6 +124,14 @@ async def job_status(client, job_id, *statuses):
     return source if source.get("status") in statuses else None
 
 
+async def all_ended(client, job_ids) -> bool:
+    """Every job of ``job_ids`` has ended (completed or error): a condition for :func:`until`."""
+    for job_id in job_ids:
+        if not await job_status(client, job_id, "completed", "error"):
+            return False
+    return True
+
+
 async def ids_in(client, index) -> set[str]:
     await client.indices.refresh(index=index)
     resp = await client.search(index=index, size=10000, source=False, query={"match_all": {}})

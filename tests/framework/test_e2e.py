@@ -18,6 +18,7 @@ from tests.framework.e2e_support import (
     JOBS,
     WAIT,
     ServiceProcess,
+    all_ended,
     connector_when,
     get_source,
     ids_in,
@@ -140,13 +141,7 @@ async def test_two_processes_never_run_the_same_job(es_standin, es_client, tmp_p
             (await es_client.connector.sync_job_post(id="c1", job_type="full"))["id"] for _ in range(6)
         ]
 
-        async def all_done():
-            for job_id in job_ids:
-                if not await job_status(es_client, job_id, "completed", "error"):
-                    return False
-            return True
-
-        await until(all_done, what="six jobs done")
+        await until(lambda: all_ended(es_client, job_ids), what="six jobs done")
         assert await first.terminate() == 0 and await second.terminate() == 0
         claims = Counter(re.findall(r"claimed full sync .*job_id=(\S+)", first.text + second.text))
         assert sorted(claims) == sorted(job_ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.framework.e2e_support import ServiceProcess, job_status, until, write_config
+from tests.framework.e2e_support import ServiceProcess, all_ended, job_status, until, write_config
 from tests.framework.fake_source import make_docs, write_fixture
 from tests.framework.test_e2e import create_and_configure
 
@@ -30,19 +30,14 @@ async def test_two_processes_never_run_full_and_incremental_of_one_connector_at_
             for kind in ("full", "incremental", "full", "incremental")
         ]
 
-        async def all_done():
-            for job_id in job_ids:
-                if not await job_status(es_client, job_id, "completed", "error"):
-                    return False
-            return True
-
-        await until(all_done, what="four jobs done")
+        await until(lambda: all_ended(es_client, job_ids), what="four jobs done")
         assert await first.terminate() == 0 and await second.terminate() == 0
         for job_id in job_ids:
             assert await job_status(es_client, job_id, "completed"), job_id
         # every listing ended before the next began, whichever process ran it
         assert ledger.read_text().split() == ["start", "end"] * 4
-        assert "of this connector is in progress" in first.text + second.text  # some job waited
+        # (whether a job had to wait for another process's listing depends on timing; the ledger
+        # above is the proof that none overlapped)
     finally:
         await first.ensure_stopped()
         await second.ensure_stopped()
