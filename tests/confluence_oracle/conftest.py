@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.services.oneshot import run_one_sync
-from fixtures.oracle import CONNECTOR_A, CONNECTOR_B, connector_values, create_connectors
+from fixtures.ftest import connector_values
+from fixtures.oracle import CONNECTOR_A, CONNECTOR_B, create_connectors
 
 CONFIG = {
     "service": {"heartbeat": 0.5, "progress_interval": 30, "log_level": "WARNING"},
