@@ -333,8 +333,8 @@ class JobStore:
             for key in COUNT_FIELDS:
                 if counts and counts.get(key) is not None:
                     fields[key] = counts[key]
-            if metadata_counts(counts):
-                fields["metadata"] = metadata_counts(counts)
+            if extra := metadata_counts(counts):
+                fields["metadata"] = extra
             try:
                 return await self._update_if_unchanged(job, fields)
             except StaleDocument:
