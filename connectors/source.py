@@ -2,7 +2,9 @@
 
 This module is the boundary between the framework (runner, sink, services) and a concrete
 source such as Confluence. Data flows one way: the source yields documents, the runner passes
-them through filtering to the sink. A source never talks to Elasticsearch.
+them through filtering to the sink. A source never writes to Elasticsearch; it may *read* what
+its content index holds through the :class:`~connectors.index_view.IndexView` the runner gives it
+(an incremental sync compares a changed item with its indexed copy).
 
 Shapes (same as Elastic's connectors framework):
 
@@ -20,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from connectors.configuration import DataSourceConfiguration
+from connectors.index_view import IndexView
 
 OP_INDEX = "index"
 OP_UPSERT = "update"
@@ -45,6 +48,11 @@ class BaseDataSource:
     incremental_sync_enabled = False
     dls_enabled = False
     advanced_rules_enabled = False
+    #: Document fields that can change while ``_timestamp`` does not (Confluence: a moved page's
+    #: descendants get new ``ancestors`` and no new version). The sink's skip-unchanged rule
+    #: compares ``_timestamp`` *and* these fields with the indexed copy, so such a change is
+    #: written by the next sync that lists the document (full or incremental).
+    unversioned_fields: tuple[str, ...] = ()
 
     def __init__(self, configuration):
         if not isinstance(configuration, DataSourceConfiguration):
@@ -60,6 +68,12 @@ class BaseDataSource:
         self.configuration = configuration
         self._sync_cursor: dict | None = None
         self._logger = None
+        self.index_view: IndexView | None = None
+
+    def set_index_view(self, view: IndexView | None) -> None:
+        """Give the source a read-only view of its content index (:mod:`connectors.index_view`),
+        set by the runner before a content sync; ``None`` when run without an index."""
+        self.index_view = view
 
     def set_logger(self, logger) -> None:
         """Give the source the job's context logger (connector and job ids on every line)."""

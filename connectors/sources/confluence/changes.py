@@ -45,10 +45,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from connectors.errors import FullSyncRequired, SyncError
+from connectors.source import OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import expand_for
 from connectors.sources.confluence.client import ConfluenceError
+from connectors.sources.confluence.refresh import Refresh, relist
 from connectors.sources.confluence.rules import advanced_rules_of, queries
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
 from connectors.utils import parse_utc
@@ -99,9 +101,11 @@ class ChangeListing:
         rules = advanced_rules_of(filtering)
         self.rules: list[str] | None = queries(rules) if rules else None
         self.new_cursor: dict | None = None
+        self.refresh = Refresh()  # ids to read again before the run ends (:mod:`.refresh`)
 
     # -- the run ---------------------------------------------------------------------------
-    async def run(self, raw_cursor: Any) -> AsyncIterator[tuple[dict, Any]]:
+    async def run(self, raw_cursor: Any) -> AsyncIterator[tuple[dict, Any, str]]:
+        """``(doc, lazy, operation)`` of every change since ``raw_cursor`` (module rules)."""
         s = self.settings
         fingerprint = C.ScopeFingerprint.of(s, self.rules, self.filtering)
         kinds = C.content_types(s)
@@ -132,8 +136,12 @@ class ChangeListing:
             stream = self._scope_changes(windows)
         else:  # only spaces are indexed: their changes come in a later slice
             stream = _nothing()
-        async for pair in stream:
-            yield pair
+        async for doc, lazy in stream:
+            self.refresh.yielded(doc["_id"])
+            yield doc, lazy, OP_INDEX
+        # the stages that find changes without a version add the ids they touch to self.refresh
+        async for triple in relist(self.source, Scope(s), self.refresh):
+            yield triple
         self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)
 
     async def _measured_offset(self, known: int | None) -> int | None:

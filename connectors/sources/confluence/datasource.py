@@ -21,7 +21,7 @@ from typing import Any
 from connectors.errors import ConfigurationError, SourceUnreachable, SyncError
 from connectors.extraction.extractor import TextExtractor
 from connectors.extraction.file_text import UnsupportedFileType, kind_of
-from connectors.source import OP_INDEX, BaseDataSource
+from connectors.source import BaseDataSource
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import ConfluenceApi, expand_for
@@ -231,12 +231,12 @@ class ConfluenceDataSource(BaseDataSource):
             return None
 
     async def get_docs_incrementally(self, sync_cursor, filtering=None):
-        """What changed since ``sync_cursor``, as ``(doc, lazy, OP_INDEX)``; see :mod:`.changes`.
+        """What changed since ``sync_cursor``, as ``(doc, lazy, operation)``; see :mod:`.changes`.
         Raises ``FullSyncRequired`` before yielding anything when the cursor cannot be used."""
         self._sync_cursor = None
         listing = ChangeListing(self, filtering)
-        async for doc, lazy in listing.run(sync_cursor):
-            yield doc, lazy, OP_INDEX
+        async for triple in listing.run(sync_cursor):
+            yield triple
         self._sync_cursor = listing.new_cursor
 
     async def _docs_from_spaces(self) -> AsyncIterator[tuple[dict, Any]]:

@@ -49,6 +49,17 @@ class Scope:
         clauses = [f"type = {kind}", *self._space_clauses(space_keys), *self._kind_clauses(kind), window]
         return " and ".join(clauses) + " " + CHANGES_ORDER
 
+    def ids_cql(self, kind: str, raw_ids: list[str], space_keys: tuple[str, ...] | None = None) -> str:
+        """The items ``raw_ids`` of ``kind`` that are in the configured scope (spaces, ID filters,
+        date clauses): what :mod:`.refresh` reads again; an id not returned is out of scope or gone."""
+        clauses = [
+            f"type = {kind}",
+            f"id in ({_id_list(tuple(raw_ids))})",
+            *self._space_clauses(space_keys),
+            *self._kind_clauses(kind),
+        ]
+        return " and ".join(clauses)
+
     def _space_clauses(self, space_keys: tuple[str, ...] | None) -> list[str]:
         """``space in (...)`` for a list of spaces, else ``space not in (<excluded>)`` if any."""
         s = self.settings
