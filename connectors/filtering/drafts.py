@@ -19,6 +19,7 @@ from typing import Any
 
 from connectors.filtering.basic_rules import default_rule
 from connectors.protocol.constants import DEFAULT_DOMAIN, FilteringValidationState
+from connectors.protocol.documents import find_domain_entry
 from connectors.utils import iso_utc
 
 
@@ -34,9 +35,9 @@ def empty_rules(timestamp: str | None = None) -> dict:
 def domain_entry(filtering: Any, domain: str = DEFAULT_DOMAIN) -> dict:
     """The ``{domain, active, draft}`` of ``domain`` in a connector's filtering list (a fresh
     default one when it has none)."""
-    for entry in filtering if isinstance(filtering, list) else []:
-        if isinstance(entry, dict) and entry.get("domain", DEFAULT_DOMAIN) == domain:
-            return entry
+    entry = find_domain_entry(filtering, domain)
+    if entry is not None:
+        return entry
     empty = empty_rules()
     return {"domain": domain, "active": empty, "draft": empty}
 

@@ -29,6 +29,15 @@ def _enum(enum_cls, value, default=None):
         return default
 
 
+def find_domain_entry(filtering: Any, domain: str = DEFAULT_DOMAIN) -> dict | None:
+    """The ``{domain, active, draft}`` entry of ``domain`` in a connector's ``filtering`` list
+    (entries without a ``domain`` belong to the default one), or ``None``."""
+    for entry in filtering if isinstance(filtering, list) else []:
+        if isinstance(entry, dict) and entry.get("domain", DEFAULT_DOMAIN) == domain:
+            return entry
+    return None
+
+
 def rules_of(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAIN) -> dict:
     """The ``{rules, advanced_snippet, ...}`` map out of any shape a document holds (``{}``: none).
 
@@ -37,9 +46,7 @@ def rules_of(filtering: Any, *, draft: bool = False, domain: str = DEFAULT_DOMAI
     entries or directly as a map.
     """
     if isinstance(filtering, list):
-        chosen = next(
-            (f for f in filtering if isinstance(f, dict) and f.get("domain", DEFAULT_DOMAIN) == domain), None
-        )
+        chosen = find_domain_entry(filtering, domain)
         filtering = chosen if chosen is not None else (filtering[0] if filtering else {})
     if not isinstance(filtering, dict):
         return {}
@@ -150,10 +157,7 @@ class ConnectorDoc(Versioned):
         return self.source.get("filtering") or []
 
     def filtering_entry(self, domain: str = DEFAULT_DOMAIN) -> dict:
-        for entry in self.filtering:
-            if entry.get("domain", DEFAULT_DOMAIN) == domain:
-                return entry
-        return {}
+        return find_domain_entry(self.filtering, domain) or {}
 
     def draft_filter(self) -> dict:
         return self.filtering_entry().get("draft") or {}
