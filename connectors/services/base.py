@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from connectors.logger import get_logger
@@ -12,6 +14,7 @@ from connectors.protocol import ConnectorStore, JobStore
 from connectors.registry import SourceRegistry
 from connectors.sync.plumbing import SyncPlumbing, default_plumbing
 from connectors.sync.settings import ServiceSettings
+from connectors.utils import utcnow
 
 STOP_GRACE = 5.0  # seconds a pass in flight may take to finish once the service stops
 
@@ -61,6 +64,8 @@ class ServiceContext:
     configured: dict[str, str | None] = field(default_factory=dict)
     plumbing: SyncPlumbing = field(default_factory=default_plumbing)
     running_jobs: RunningJobs = field(default_factory=RunningJobs)
+    #: the wall clock (aware UTC) that decides schedules and idle jobs; tests inject a fixed one
+    clock: Callable[[], dt.datetime] = utcnow
 
     @classmethod
     def from_config(cls, config: dict, client, plumbing: SyncPlumbing | None = None) -> ServiceContext:

@@ -24,7 +24,7 @@ from datetime import timedelta
 from connectors import worker_liveness
 from connectors.protocol import JobStatus, JobType, SyncJobDoc
 from connectors.services.base import PeriodicService
-from connectors.utils import iso_utc, utcnow
+from connectors.utils import iso_utc
 
 IDLE_JOB_ERROR = "the sync job's worker stopped responding (no heartbeat since {last_seen}); marked as failed"
 DEAD_WORKER_ERROR = "the sync job's worker {worker} is no longer running (its process is gone from this host); marked as failed"
@@ -76,7 +76,7 @@ class JobCleanupService(PeriodicService):
         return [job for job in jobs if worker_liveness.is_dead(job.worker_process, host)]
 
     async def fail_idle_jobs(self) -> int:
-        cutoff = utcnow() - timedelta(seconds=self.ctx.settings.job_idle_threshold)
+        cutoff = self.ctx.clock() - timedelta(seconds=self.ctx.settings.job_idle_threshold)
         marked = 0
         for job in await self.ctx.jobs.stale_active(iso_utc(cutoff)):
             if self.ctx.running_jobs.runs(job.id):

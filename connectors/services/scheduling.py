@@ -36,7 +36,7 @@ from connectors.services.base import PeriodicService
 from connectors.services.filtering_check import FilteringChecker
 from connectors.services.quartz import InvalidSchedule, QuartzSchedule, due_time
 from connectors.services.source_check import SourceCheckTracker
-from connectors.utils import iso_utc, utcnow
+from connectors.utils import iso_utc
 
 MIN_CATCH_UP = 60.0
 MAX_PARALLEL_CONNECTORS = 8
@@ -256,7 +256,7 @@ class SchedulingService(PeriodicService):
         if not enabled:
             return doc
         try:
-            due = due_time(interval, utcnow(), doc.last_scheduled_at(job_type), self.catch_up)
+            due = due_time(interval, self.ctx.clock(), doc.last_scheduled_at(job_type), self.catch_up)
         except InvalidSchedule:
             return doc  # reported on the connector by _schedule_problem
         if due is None:

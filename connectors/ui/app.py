@@ -6,9 +6,11 @@ middlewares and rendering read; nothing in the UI imports this module.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +20,7 @@ from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 from connectors.es import errors as es_errors
 from connectors.ui.context import (
+    CLOCK,
     LOGIN_CSRF_COOKIE,
     SESSION,
     SESSION_COOKIE,
@@ -31,7 +34,7 @@ from connectors.ui.sessions import SessionStore
 from connectors.ui.settings import UiSettings
 from connectors.ui.throttle import SignInThrottle
 from connectors.ui.views import setup_routes
-from connectors.utils import MIB
+from connectors.utils import MIB, utcnow
 
 logger = logging.getLogger("connectors.ui")
 # The client marks the Connector APIs as beta; the UI relies on them on purpose.
@@ -163,8 +166,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def create_app(config: dict | None = None, settings: UiSettings | None = None) -> web.Application:
-    """Build the UI application from the loaded config.yml dict."""
+def create_app(
+    config: dict | None = None, settings: UiSettings | None = None, clock: Callable[[], dt.datetime] = utcnow
+) -> web.Application:
+    """Build the UI application from the loaded config.yml dict (``clock``: the wall clock)."""
     settings = settings or UiSettings.from_config(config)
     app = web.Application(
         middlewares=[
@@ -177,6 +182,7 @@ def create_app(config: dict | None = None, settings: UiSettings | None = None) -
         client_max_size=MAX_BODY,
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[SESSIONS] = SessionStore(settings.max_sessions, settings.session_idle_seconds)
     app[SIGN_IN_THROTTLE] = SignInThrottle(
         settings.sign_in_max_failures,

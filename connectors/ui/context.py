@@ -9,6 +9,9 @@ as that user (their own Elasticsearch client: Elasticsearch's security decides w
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 import jinja2
 from aiohttp import web
 
@@ -21,10 +24,17 @@ SETTINGS = web.AppKey("settings", UiSettings)
 SESSIONS = web.AppKey("sessions", SessionStore)
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+#: the wall clock (aware UTC) pages show times and next runs by; tests inject a fixed one
+CLOCK = web.AppKey("clock", Callable[[], dt.datetime])
 SESSION = "session"  # request key: the signed-in Session, or None
 
 SESSION_COOKIE = "connectors_ui_session"
 LOGIN_CSRF_COOKIE = "connectors_ui_login_csrf"
+
+
+def now_of(request: web.Request) -> dt.datetime:
+    """The application's clock, read now."""
+    return request.app[CLOCK]()
 
 
 def session_of(request: web.Request) -> Session | None:

@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 
 from connectors.ui.connector_view import connector_state_of, is_configured, sync_options
-from connectors.ui.context import SESSION, TEMPLATES
+from connectors.ui.context import CLOCK, SESSION, TEMPLATES
 from connectors.ui.labels import (
     ACTIVE_JOB_STATUSES,
     JOB_TYPES,
@@ -67,6 +67,12 @@ def job_duration(job: dict, now: dt.datetime | None = None) -> str:
     return fmt_duration((end - started).total_seconds())
 
 
+@jinja2.pass_context
+def _duration_filter(context, job: dict) -> str:
+    """``{{ job | duration }}``: a running job's duration up to the page's ``now`` (the app's clock)."""
+    return job_duration(job, context.get("now"))
+
+
 def fmt_volume(mib: Any) -> str:
     try:
         value = float(mib or 0)
@@ -116,7 +122,7 @@ def make_environment(folder: Path) -> jinja2.Environment:
         {
             "time": fmt_time,
             "iso": iso,
-            "duration": job_duration,
+            "duration": _duration_filter,
             "volume": fmt_volume,
             "job_volume": job_volume,
             "job_failed": job_failed,
@@ -164,6 +170,7 @@ def _respond(request: web.Request, template: str, status: int, flashes: list, co
     env = request.app[TEMPLATES]
     html = env.get_template(template).render(
         request=request,
+        now=request.app[CLOCK](),
         session=session,
         csrf_token=session.csrf_token if session else context.pop("login_csrf", ""),
         flashes=flashes,

@@ -3,12 +3,12 @@ incremental only for a source that declares it (features kept up to date), and n
 incremental jobs behind a long full sync."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connectors.protocol import JobType
-from connectors.services import scheduling
 from connectors.services.scheduling import SchedulingService
 from tests.framework.fake_source import FakeDataSource, make_docs
 from tests.framework.support import CONNECTORS, context, jobs_of
@@ -25,10 +25,8 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(scheduling, "utcnow", clock)
-    return clock
+def clock():
+    return Clock()
 
 
 def _schedules(es, **intervals):
@@ -48,7 +46,7 @@ async def test_full_and_incremental_each_on_their_own_cron(es, settings, harness
     await harness.connector(docs=make_docs(1))
     _schedules(es, full="0 0 * * * ?", incremental=EVERY_SECOND)  # hourly / every second
     clock.now = datetime(2026, 5, 1, 12, 30, 0, tzinfo=UTC)
-    service = SchedulingService(context(es, settings, harness), asyncio.Event())
+    service = SchedulingService(replace(context(es, settings, harness), clock=clock), asyncio.Event())
     await service.tick()
     assert len(_scheduled(es, "incremental")) == 1 and _scheduled(es, "full") == []
     clock.now = datetime(2026, 5, 1, 13, 0, 0, tzinfo=UTC)  # the hour: both are due
@@ -62,7 +60,7 @@ async def test_full_and_incremental_each_on_their_own_cron(es, settings, harness
 async def test_an_incremental_due_while_one_waits_is_skipped(es, settings, harness, clock):
     await harness.connector(docs=make_docs(1))
     _schedules(es, incremental=EVERY_SECOND)
-    service = SchedulingService(context(es, settings, harness), asyncio.Event())
+    service = SchedulingService(replace(context(es, settings, harness), clock=clock), asyncio.Event())
     await service.tick()
     assert len(_scheduled(es, "incremental")) == 1  # pending (e.g. behind a running full sync)
     for step in range(1, 4):
@@ -87,7 +85,7 @@ async def test_features_follow_the_source_and_decide_the_incremental_schedule(
         CONNECTORS, "c1", {"features": {"incremental_sync": {"enabled": False}, "x_kibana": 1}}, merge=True
     )
     _schedules(es, incremental=EVERY_SECOND)
-    service = SchedulingService(context(es, settings, harness), asyncio.Event())
+    service = SchedulingService(replace(context(es, settings, harness), clock=clock), asyncio.Event())
     await service.tick()
     features = es.source(CONNECTORS, "c1")["features"]
     assert features["incremental_sync"] == {"enabled": True} and features["x_kibana"] == 1

@@ -136,6 +136,25 @@ async def test_schedule_race_is_exactly_once_per_due_time(es, settings, harness)
     assert due.endswith(":00.000Z")
 
 
+async def test_a_schedule_fires_by_the_injected_clock_not_the_wall_clock(es, settings, harness):
+    """Hourly at minute 0, last fired at 09:00: nothing at 09:59:59, one job due 10:00 at 10:00:30."""
+    await harness.connector(docs=[])
+    hourly = {"enabled": True, "interval": "0 0 * * * ?"}
+    es._write(
+        CONNECTORS, "c1", {"scheduling": {"full": hourly}, "last_sync_scheduled_at": "2026-01-01T09:00:00.000Z"},
+        merge=True,
+    )  # fmt: skip
+    ctx = context(es, settings, harness)
+    service = SchedulingService(ctx, asyncio.Event())
+    ctx.clock = lambda: datetime(2026, 1, 1, 9, 59, 59, tzinfo=UTC)
+    await service._schedule(await harness.connectors.get("c1"), JobType.FULL, service.logger)
+    assert jobs_of(es, trigger_method="scheduled") == []
+    ctx.clock = lambda: datetime(2026, 1, 1, 10, 0, 30, tzinfo=UTC)
+    await service._schedule(await harness.connectors.get("c1"), JobType.FULL, service.logger)
+    assert len(jobs_of(es, trigger_method="scheduled")) == 1
+    assert es.source(CONNECTORS, "c1")["last_sync_scheduled_at"] == "2026-01-01T10:00:00.000Z"
+
+
 async def test_disabled_or_invalid_schedule(es, settings, harness, scheduler):
     await harness.connector(docs=[])
     await scheduler.tick()
@@ -241,6 +260,23 @@ async def test_idle_job_marked_error_and_connector_updated(es, settings, harness
     assert es.source(JOBS, fresh.id)["status"] == "in_progress"
     connector = es.source(CONNECTORS, "c1")
     assert connector["last_sync_status"] == "error" and "stopped responding" in connector["last_sync_error"]
+
+
+async def test_idleness_is_judged_by_the_injected_clock(es, settings, harness):
+    """A job last seen at T is idle only once the clock passes T + job_idle_threshold."""
+    await harness.connector(docs=[])
+    job = await harness.job()
+    seen = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    es._write(JOBS, job.id, {"status": "in_progress", "last_seen": iso_utc(seen)}, merge=True)
+    ctx = context(es, settings, harness)
+    cleanup = JobCleanupService(ctx, asyncio.Event())
+    threshold = timedelta(seconds=settings.job_idle_threshold)
+    ctx.clock = lambda: seen + threshold - timedelta(seconds=1)
+    assert await cleanup.fail_idle_jobs() == 0
+    assert es.source(JOBS, job.id)["status"] == "in_progress"
+    ctx.clock = lambda: seen + threshold + timedelta(seconds=1)
+    assert await cleanup.fail_idle_jobs() == 1
+    assert es.source(JOBS, job.id)["status"] == "error"
 
 
 async def test_cleanup_never_fails_a_job_its_own_process_runs(es, settings, harness):

@@ -85,8 +85,9 @@ class UiClient:
         return await self.post("/login", {"username": username, "password": password, "api_key": api_key})
 
 
-def make_ui(es_url: str) -> TestClient:
-    app = create_app({"elasticsearch": {"host": es_url}, "sources": SOURCES})
+def make_ui(es_url: str, **options) -> TestClient:
+    """A test client of the UI; ``options`` go to ``create_app`` (e.g. a fixed ``clock``)."""
+    app = create_app({"elasticsearch": {"host": es_url}, "sources": SOURCES}, **options)
     return TestClient(TestServer(app))
 
 

@@ -5,7 +5,7 @@ import json
 import re
 
 from connectors.protocol.constants import CONNECTORS_INDEX
-from tests.ui.conftest import confluence_configuration, seed_connector
+from tests.ui.conftest import UiClient, confluence_configuration, make_ui, seed_connector
 
 
 def _next_midnights(moment: dt.datetime) -> tuple[str, ...]:
@@ -74,6 +74,20 @@ async def test_cron_preview_api(ui):
     assert data["picker"]["frequency"] == "week" and data["picker"]["custom"] is False
     bad = json.loads((await ui.get("/api/cron?expression=nope")).body_text)
     assert bad["valid"] is False and "expected 6 or 7 fields" in bad["error"]
+
+
+async def test_next_runs_follow_the_app_clock(standin):
+    """Mondays at 06:00 seen from Thursday 2026-01-01: the next three Mondays, whatever today is."""
+    fixed = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    async with make_ui(standin.url, clock=lambda: fixed) as client:
+        ui = UiClient(client)
+        assert (await ui.sign_in()).status == 303
+        data = json.loads((await ui.get("/api/cron?expression=0%200%206%20%3F%20*%202")).body_text)
+    assert data["runs"] == [
+        "2026-01-05T06:00:00+00:00",
+        "2026-01-12T06:00:00+00:00",
+        "2026-01-19T06:00:00+00:00",
+    ]
 
 
 async def test_incremental_and_access_control_panels_follow_the_features(ui, admin):

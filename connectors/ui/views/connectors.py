@@ -11,7 +11,7 @@ from elasticsearch import ApiError
 from connectors.es import errors as es_errors
 from connectors.protocol import JobType
 from connectors.ui.connector_view import connector_state_of, cursor_age
-from connectors.ui.context import SETTINGS, connectors_of, jobs_of
+from connectors.ui.context import SETTINGS, connectors_of, jobs_of, now_of
 from connectors.ui.render import flash, render
 from connectors.ui.views.common import Pager, es, last_value, load_connector, page_number
 
@@ -136,7 +136,7 @@ async def overview(request: web.Request) -> web.Response:
         request,
         "overview.html",
         connector=connector,
-        cursor_age=cursor_age(doc, stored_by.view() if stored_by is not None else None),
+        cursor_age=cursor_age(doc, stored_by.view() if stored_by is not None else None, now_of(request)),
         tab="overview",
         jobs=[job.view() for job in jobs],
         snippet=config_snippet(request.app[SETTINGS].es_host, connector),

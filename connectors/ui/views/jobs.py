@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiohttp import web
 from elasticsearch import ApiError
 
 from connectors.es import errors as es_errors
 from connectors.protocol import JobType, TriggerMethod
 from connectors.protocol.constants import CONTENT_JOB_TYPES
-from connectors.ui.context import jobs_of
+from connectors.ui.context import jobs_of, now_of
 from connectors.ui.labels import ACTIVE_JOB_STATUSES, JOB_TYPES, sync_badge
 from connectors.ui.render import flash, fmt_number, job_duration, job_failed, job_volume, render, render_part
 from connectors.ui.views.common import Pager, connector_id, last_value, load_connector, load_job, page_number
@@ -101,7 +103,7 @@ def events(job: dict) -> list[tuple[str, str]]:
     return sorted([(label, when) for label, when in entries if when], key=lambda item: item[1])
 
 
-def job_summary(job: dict) -> dict:
+def job_summary(job: dict, now: dt.datetime | None = None) -> dict:
     """What the job page and its live JSON show (``job`` is the document's ``view()``)."""
     label, tone = sync_badge(job.get("status"))
     return {
@@ -115,7 +117,7 @@ def job_summary(job: dict) -> dict:
         "failed": fmt_number(job_failed(job)),
         "total": fmt_number(job.get("total_document_count")),
         "volume": job_volume(job),
-        "duration": job_duration(job),
+        "duration": job_duration(job, now),
         "error": job.get("error"),
         "last_seen": job.get("last_seen"),
         "completed_at": job.get("completed_at"),
@@ -132,7 +134,7 @@ async def job_page(request: web.Request) -> web.Response:
         connector=connector.view(),
         tab="jobs",
         job=job,
-        summary=job_summary(job),
+        summary=job_summary(job, now_of(request)),
         events=events(job),
         fallback=doc.incremental_fallback,
         snapshot=doc.filtering,
@@ -149,11 +151,11 @@ async def job_live(request: web.Request) -> web.Response:
         "_job_live.html",
         connector=connector.view(),
         job=job,
-        summary=job_summary(job),
+        summary=job_summary(job, now_of(request)),
         events=events(job),
         fallback=doc.incremental_fallback,
     )
 
 
 async def job_json(request: web.Request) -> web.Response:
-    return web.json_response(job_summary((await load_job(request)).view()))
+    return web.json_response(job_summary((await load_job(request)).view(), now_of(request)))

@@ -10,7 +10,7 @@ from connectors.protocol import ConnectorDoc, JobType
 from connectors.protocol.constants import DEFAULT_SCHEDULE_INTERVAL
 from connectors.secrets import MASK, is_secret_key
 from connectors.ui import cron
-from connectors.ui.context import connectors_of
+from connectors.ui.context import connectors_of, now_of
 from connectors.ui.render import flash, render
 from connectors.ui.views.common import last_value, load_connector
 
@@ -79,7 +79,7 @@ def custom_schedules(connector: ConnectorDoc, now: dt.datetime) -> list[dict]:
 
 
 def _render(request, connector, status=200, errors=None, submitted=None):
-    now = dt.datetime.now(dt.UTC)
+    now = now_of(request)
     items = schedules(connector, now)
     for item in items:
         if submitted and submitted.get("type") == item["type"]:
@@ -151,7 +151,7 @@ async def cron_preview(request: web.Request) -> web.Response:
     error = cron.validate(expression)
     if error:
         return web.json_response({"valid": False, "error": f"Invalid cron expression: {error}."})
-    runs = cron.next_runs(expression, dt.datetime.now(dt.UTC), 3)
+    runs = cron.next_runs(expression, now_of(request), 3)
     return web.json_response(
         {
             "valid": True,
