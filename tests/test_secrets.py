@@ -49,6 +49,7 @@ CF_EMAIL = "admin@example.com"
 CF_TOKEN = "Cf-ApiToken-5d2a8be4c1"
 DC_USER = "admin"
 DC_PASSWORD = "Dc-Pa55word-e81f07aa"
+DC_PAT = "Dc-PersonalToken-93b7c0f1e2"
 CSRF_INPUT = re.compile(r'name="_csrf" value="([^"]+)"')
 
 # Every logger at DEBUG, into a file: the connectors logger (which does not propagate) keeps its
@@ -197,6 +198,14 @@ def _form(flavor: str, url: str) -> dict:
             "account_email": CF_EMAIL,
             "api_token": CF_TOKEN,
         }
+    if flavor == "datacenter-pat":
+        return {
+            "data_source": "confluence_data_center",
+            "confluence_url": url,
+            "data_center_auth_method": "personal_access_token",
+            "data_center_token": DC_PAT,
+            "spaces": "*",
+        }
     return {
         "data_source": "confluence_data_center",
         "confluence_url": url,
@@ -217,21 +226,28 @@ async def _all_hits(es: AsyncElasticsearch) -> dict[str, list[dict]]:
     return out
 
 
-@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+#: flavour (the form's auth mode) -> (the secret, its configuration key, the mock's credentials)
+MODES = {
+    "cloud": (CF_TOKEN, "api_token", IdentityOverrides(api_token=CF_TOKEN)),
+    "datacenter": (DC_PASSWORD, "data_center_password", IdentityOverrides(password=DC_PASSWORD)),
+    "datacenter-pat": (DC_PAT, "data_center_token", IdentityOverrides(pat=DC_PAT)),
+}
+
+
+@pytest.mark.parametrize("flavor", list(MODES))
 async def test_a_full_sync_copies_no_secret_outside_the_system_indices(tmp_path, flavor):
-    secret = CF_TOKEN if flavor == "cloud" else DC_PASSWORD
-    secrets = [ES_PASSWORD, ES_KEY_SECRET, secret] + _encodings(
-        (ES_USER, ES_PASSWORD), (ES_KEY_ID, ES_KEY_SECRET), (CF_EMAIL, CF_TOKEN), (DC_USER, DC_PASSWORD)
-    )
-    overrides = (
-        IdentityOverrides(api_token=CF_TOKEN)
-        if flavor == "cloud"
-        else IdentityOverrides(password=DC_PASSWORD)
+    secret, key, overrides = MODES[flavor]
+    secrets = (
+        [ES_PASSWORD, ES_KEY_SECRET, secret]
+        + _encodings(
+            (ES_USER, ES_PASSWORD), (ES_KEY_ID, ES_KEY_SECRET), (CF_EMAIL, CF_TOKEN), (DC_USER, DC_PASSWORD)
+        )
+        + [f"Bearer {DC_PAT}"]
     )
     api_key = base64.b64encode(f"{ES_KEY_ID}:{ES_KEY_SECRET}".encode()).decode()
     async with (
         EsStandin(port=0, username=ES_USER, password=ES_PASSWORD, api_key=f"{ES_KEY_ID}:{ES_KEY_SECRET}") as es_server,
-        ConfluenceMock(flavor=flavor, data_size="small", seed=3, overrides=overrides) as mock,
+        ConfluenceMock(flavor=flavor.split("-")[0], data_size="small", seed=3, overrides=overrides) as mock,
         AsyncElasticsearch(es_server.url, basic_auth=(ES_USER, ES_PASSWORD), request_timeout=30) as es,
     ):  # fmt: skip
         config = tmp_path / "config.yml"
@@ -287,7 +303,6 @@ async def test_a_full_sync_copies_no_secret_outside_the_system_indices(tmp_path,
 
         # -- where the secrets are: the connector document and the job's snapshot ----------------
         connector = (await es.get(index=".elastic-connectors", id=CONNECTOR_ID)).body["_source"]
-        key = "api_token" if flavor == "cloud" else "data_center_password"
         assert connector["configuration"][key]["value"] == secret
         assert connector["configuration"][key]["sensitive"] is True
         stored_job = (await es.get(index=".elastic-connectors-sync-jobs", id=job_id)).body["_source"]
