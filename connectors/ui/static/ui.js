@@ -109,7 +109,8 @@
           if (plain) {
             const max = Number(plain[1]);
             for (const item of (rule.type === "list" ? items(text) : [String(text)])) {
-              if (item.length > max) return `${rule.label} is ${item.length} characters long; at most ${max} are allowed`;
+              if (item.length > max)
+                return `${rule.label} is ${item.length.toLocaleString("en-US")} characters long; at most ${max.toLocaleString("en-US")} are allowed`;
               if (/[\x00-\x1f\x7f]/.test(item)) return `${rule.label} must not contain line breaks or other control characters`;
             }
             continue;
