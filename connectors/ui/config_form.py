@@ -96,12 +96,15 @@ def _as_text(value: Any) -> str:
 
 
 def _display_text(spec: dict[str, Any], value: Any) -> str:
-    """View mode: option labels for dropdowns, On/Off for switches, text otherwise."""
+    """View mode: option labels for dropdowns, On/Off for switches, integers with thousands
+    separators, text otherwise."""
     for option in spec.get("options") or []:
         if isinstance(option, dict) and _as_text(option.get("value")) == _as_text(value):
             return str(option.get("label") or option.get("value"))
     if isinstance(value, bool):
         return "On" if value else "Off"
+    if spec.get("type") == "int" and isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+        return f"{int(value):,}"  # 1,000,000 reads at a glance; the form's input keeps the digits
     return _as_text(value)
 
 

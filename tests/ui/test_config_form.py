@@ -180,6 +180,13 @@ def test_view_mode_shows_option_labels_and_switch_states():
     assert fields["spaces"].display_value == "*"
 
 
+def test_view_mode_groups_the_digits_of_integers_and_the_form_keeps_them_plain():
+    schema = {"max_body_chars": {"label": "Max body", "type": "int", "display": "numeric", "value": 1000000}}
+    field = config_form.build_form(schema).by_key()["max_body_chars"]
+    assert field.display_value == "1,000,000"
+    assert field.edit_value == "1000000"
+
+
 def test_booleans_read_as_the_service_reads_them():
     """One truthy set (connectors.configuration.parse_bool): "y" and "t" are true in the form too."""
     for word in TRUE_WORDS | {" Y ", "T", "On"}:
