@@ -49,10 +49,14 @@ from connectors.source import OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import expand_for
+from connectors.sources.confluence.capped import CappedSpaces
 from connectors.sources.confluence.client import ConfluenceError
+from connectors.sources.confluence.hierarchy import Hierarchy
 from connectors.sources.confluence.refresh import Refresh, relist
 from connectors.sources.confluence.rules import advanced_rules_of, queries
+from connectors.sources.confluence.rules_refresh import as_child_listing
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
+from connectors.sources.confluence.space_changes import SpaceChanges
 from connectors.utils import parse_utc
 
 logger = logging.getLogger(__name__)
@@ -102,6 +106,8 @@ class ChangeListing:
         self.rules: list[str] | None = queries(rules) if rules else None
         self.new_cursor: dict | None = None
         self.refresh = Refresh()  # ids to read again before the run ends (:mod:`.refresh`)
+        self.capped: CappedSpaces | None = None
+        self.space_keys: tuple[str, ...] | None = None
 
     # -- the run ---------------------------------------------------------------------------
     async def run(self, raw_cursor: Any) -> AsyncIterator[tuple[dict, Any, str]]:
@@ -129,20 +135,71 @@ class ChangeListing:
                     C.ANY_ZONE,
                 )
         windows = {kind: C.window_clause(state.marks[kind], started, zone, widen) for kind in kinds}
+        widest = C.window_clause(min(state.marks.values()), started, zone, widen) if windows else ""
+        await self._stages(state, kinds)  # spaces listed; sub-tree and per-space cap stages ready
         if self.rules and windows:
-            widest = C.window_clause(min(state.marks.values()), started, zone, widen)
             stream = self._rule_changes(windows, widest)
         elif windows:
             stream = self._scope_changes(windows)
-        else:  # only spaces are indexed: their changes come in a later slice
+        else:  # only spaces are indexed: the space stage below finds their changes
             stream = _nothing()
-        async for doc, lazy in stream:
+        async for doc, lazy in self.hierarchy.watch(stream):
             self.refresh.yielded(doc["_id"])
             yield doc, lazy, OP_INDEX
         # the stages that find changes without a version add the ids they touch to self.refresh
-        async for triple in relist(self.source, Scope(s), self.refresh):
+        if windows:
+            await self.hierarchy.settle(self._exits_cql(windows, widest))
+        async for triple in self._after_windows():
             yield triple
-        self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)
+        self.new_cursor = C.build(
+            fingerprint, dict.fromkeys(kinds, started), account or state.account, steps, self.spaces.seen
+        )
+
+    async def _stages(self, state: C.Cursor, kinds: tuple[str, ...]) -> None:
+        """The space stage (:mod:`.space_changes`, its listing read now), the sub-tree stage
+        (:mod:`.hierarchy`) and, under a per-space cap, :mod:`.capped`."""
+        s = self.settings
+        self.spaces = SpaceChanges(self.source, self.refresh, state.spaces, rules_mode=bool(self.rules))
+        await self.spaces.read()
+        self.space_keys = self.spaces.keys if s.max_spaces is not None and not self.rules else None
+        if s.max_docs_per_space is not None and not self.rules:
+            self.capped = CappedSpaces(self.source, self.refresh, Scope(s), self.space_keys)
+            self.spaces.capped = self.capped
+        born_after = max(state.marks.values()) - C.OVERLAP if state.marks else None
+        self.hierarchy = Hierarchy(self.source, self.refresh, kinds=kinds, born_after=born_after)
+
+    async def _after_windows(self) -> AsyncIterator[tuple[dict, Any, str]]:
+        """Space changes, then every id another stage asked to read again (:mod:`.refresh`)."""
+        async for triple in self.spaces.apply():
+            yield triple
+        if self.capped is not None:
+            async for triple in self.capped.relist_spaces(self.hierarchy.old_spaces.values()):
+                yield triple
+        stream = relist(
+            self.source,
+            Scope(self.settings),
+            self.refresh,
+            rules=self.rules,
+            capped=self.capped,
+            space_keys=self.space_keys,
+        )
+        async for triple in stream:
+            yield triple
+        if self.capped is not None:
+            async for triple in self.capped.diff():
+                yield triple
+
+    def _exits_cql(self, windows: dict[str, str], widest: str) -> str | None:
+        """The exits listing of :mod:`.hierarchy` (rule 3) over the types with a window."""
+        if self.rules:
+            kinds = [k for k in _HIERARCHY if k in windows]
+            if not kinds:
+                return None
+            matched = " or ".join(f"({without_order_by(rule)})" for rule in self.rules)
+            return f"type in ({', '.join(kinds)}) and {widest} and not ({matched}) {CHANGES_ORDER}"
+        if self.space_keys == ():
+            return None
+        return Scope(self.settings).exits_cql(tuple(windows), widest, self.space_keys)
 
     async def _measured_offset(self, known: int | None) -> int | None:
         """The UTC offset (quarter hours) Confluence reads CQL literals in, measured on the most
@@ -210,7 +267,9 @@ class ChangeListing:
                 continue
             cql = scope.changes_cql(kind, windows[kind], space_keys)
             async for item in self._search(cql, kind, f"changed {kind}s"):
-                if scope.in_date_window(item) and self.source._first_time(seen, kind, item):
+                if not scope.in_date_window(item):
+                    self.hierarchy.dropped(kind, item)  # a candidate exit (edited out of the window)
+                elif self.source._first_time(seen, kind, item):
                     yield self.source._content_pair(item)
         allowed: dict[str, set | None] | None = None
         for kind in _CHILDREN:
@@ -224,6 +283,7 @@ class ChangeListing:
                         None, {"page", "blogpost"}, scope, space_keys
                     )
                 if not self.source._child_in_scope(item, wanted, allowed, scope):
+                    self.hierarchy.dropped(kind, item)
                     continue
                 if not self.source._first_time(seen, kind, item):
                     continue
@@ -233,17 +293,9 @@ class ChangeListing:
 
     async def _capped_spaces(self) -> tuple[str, ...] | None:
         """The spaces a full sync reads when 'max spaces' caps them (the first N, in the API's
-        order, excluded ones skipped); ``None`` without a cap (the CQL names the scope itself)."""
-        s = self.settings
-        if s.max_spaces is None:
-            return None
-        keys: list[str] = []
-        async for space in self.source._guarded("the list of spaces", self.source.api.spaces(s.spaces)):
-            if len(keys) >= s.max_spaces:
-                break
-            if space.get("key") not in s.exclude_spaces:
-                keys.append(space["key"])
-        return tuple(keys)
+        order, excluded ones skipped: the space stage's listing); ``None`` without a cap (the
+        CQL names the scope itself)."""
+        return self.space_keys
 
     async def _changed_spaces_again(
         self, windows: dict[str, str], scope: Scope, space_keys: tuple[str, ...] | None
@@ -257,9 +309,9 @@ class ChangeListing:
                 space = item.get("space") or {}
                 if space.get("key"):
                     changed.setdefault(space["key"], space)
-        for space in changed.values():
-            async for pair in self.source._space_content(space):
-                yield pair
+        for space in changed.values():  # listed again and diffed with the index (:mod:`.capped`)
+            async for doc, lazy, _ in self.capped.relist_space(space):
+                yield doc, lazy
 
     # -- advanced rules --------------------------------------------------------------------
     async def _rule_changes(self, windows: dict[str, str], window: str) -> AsyncIterator[tuple[dict, Any]]:
@@ -322,13 +374,14 @@ class ChangeListing:
         for item in batch:
             container = item.get("container") or {}
             if str(container.get("id")) not in matched:
+                self.hierarchy.dropped(item.get("type"), item)
                 continue
             if not s.on(CHILD_TOGGLES.get((item.get("type"), container.get("type")), "")):
                 continue
             async for pair in self._space_doc_once(matched[str(container.get("id"))], spaces_done):
                 yield pair
             if self.source._first_time(seen, item.get("type"), item):
-                pair = await self.source._child_pair(item)
+                pair = await self.source._child_pair(as_child_listing(item))  # as the full sync lists it
                 if pair is not None:
                     yield pair
 
