@@ -53,7 +53,7 @@ from connectors.sources.confluence.capped import CappedSpaces
 from connectors.sources.confluence.client import ConfluenceError
 from connectors.sources.confluence.hierarchy import Hierarchy
 from connectors.sources.confluence.refresh import Refresh, relist
-from connectors.sources.confluence.rules import advanced_rules_of, queries
+from connectors.sources.confluence.rules import advanced_rules_of, queries, without_order_by
 from connectors.sources.confluence.rules_refresh import as_child_listing
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
 from connectors.sources.confluence.space_changes import SpaceChanges
@@ -70,29 +70,6 @@ _CHILDREN = ("attachment", "comment")
 async def _nothing() -> AsyncIterator[tuple[dict, Any]]:
     return
     yield  # pragma: no cover
-
-
-def without_order_by(cql: str) -> str:
-    """``cql`` without a trailing top-level ``ORDER BY ...`` (quoted text is left alone)."""
-    quote = None
-    lowered = cql.lower()
-    i = 0
-    while i < len(cql):
-        ch = cql[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif lowered.startswith("order", i) and (i == 0 or not cql[i - 1].isalnum()):
-            rest = lowered[i + 5 :]
-            if rest[:1].isspace() and rest.lstrip().startswith("by"):
-                return cql[:i].rstrip()
-        i += 1
-    return cql.strip()
 
 
 class ChangeListing:
@@ -159,7 +136,7 @@ class ChangeListing:
         """The space stage (:mod:`.space_changes`, its listing read now), the sub-tree stage
         (:mod:`.hierarchy`) and, under a per-space cap, :mod:`.capped`."""
         s = self.settings
-        self.spaces = SpaceChanges(self.source, self.refresh, state.spaces, rules_mode=bool(self.rules))
+        self.spaces = SpaceChanges(self.source, self.refresh, state.spaces, rules=self.rules)
         await self.spaces.read()
         self.space_keys = self.spaces.keys if s.max_spaces is not None and not self.rules else None
         if s.max_docs_per_space is not None and not self.rules:
@@ -306,6 +283,7 @@ class ChangeListing:
             cql = scope.changes_cql(kind, window, space_keys)
             stream = self.source.api.search(cql, expand="space", what=f"changed {kind}s")
             async for item in self.source._guarded(f"changed {kind}s", stream):
+                self.hierarchy.listed(kind, item)  # stored in another space: that one too
                 space = item.get("space") or {}
                 if space.get("key"):
                     changed.setdefault(space["key"], space)
@@ -322,6 +300,7 @@ class ChangeListing:
         seen: set[str] = set()
         spaces_done: set[str] = set()
         rules = [without_order_by(rule) for rule in self.rules or []]
+        direct: dict[str, int] = {}  # comment/attachment id -> the first rule that returns it
         for index, rule in enumerate(rules):
             cql = f"({rule}) and {window} {CHANGES_ORDER}"
             async for item in self._search(cql, "any", f"the changes of advanced rule {index} ({rule})"):
@@ -331,14 +310,8 @@ class ChangeListing:
                 if kind in KIND_TOGGLES:
                     if s.on(KIND_TOGGLES[kind]) and self.source._first_time(seen, kind, item):
                         yield self.source._content_pair(item)
-                elif kind in _CHILDREN:
-                    ctype = (item.get("container") or {}).get("type")
-                    if s.on(CHILD_TOGGLES.get((kind, ctype), "")) is False:
-                        continue
-                    if self.source._first_time(seen, kind, item):
-                        pair = await self.source._child_pair(item)
-                        if pair is not None:
-                            yield pair
+                elif kind in _CHILDREN:  # judged with the changed children below (container first)
+                    direct.setdefault(f"{kind}-{item.get('id')}", index)
         children = [k for k in _CHILDREN if k in windows]
         if not children:
             return
@@ -349,39 +322,50 @@ class ChangeListing:
                 continue
             batch.append(item)
             if len(batch) >= CONTAINER_BATCH:
-                async for pair in self._children_of_matches(batch, rules, seen, spaces_done):
+                async for pair in self._children_of_matches(batch, rules, seen, spaces_done, direct):
                     yield pair
                 batch = []
         if batch:
-            async for pair in self._children_of_matches(batch, rules, seen, spaces_done):
+            async for pair in self._children_of_matches(batch, rules, seen, spaces_done, direct):
                 yield pair
 
-    async def _children_of_matches(self, batch, rules, seen, spaces_done) -> AsyncIterator[tuple[dict, Any]]:
+    async def _children_of_matches(
+        self, batch, rules, seen, spaces_done, direct
+    ) -> AsyncIterator[tuple[dict, Any]]:
+        """Changed children kept as the full sync keeps them: through a container a rule returns
+        (built as its child list builds them), else as a rule's own result (``direct``)."""
         s = self.settings
         ids = sorted(
             {str((i.get("container") or {}).get("id")) for i in batch if (i.get("container") or {}).get("id")}
         )
-        if not ids:
-            return
-        matched: dict[str, dict] = {}
-        for index, rule in enumerate(rules):
+        matched: dict[str, tuple[int, dict]] = {}
+        for index, rule in enumerate(rules if ids else []):
             cql = f"({rule}) and type in (page, blogpost) and id in ({', '.join(ids)})"
             stream = self.source.api.search(cql, expand="space", what="matched containers")
             async for container in self.source._guarded(
                 f"the containers matched by advanced rule {index}", stream
             ):
-                matched[str(container.get("id"))] = container
+                matched.setdefault(str(container.get("id")), (index, container))
         for item in batch:
-            container = item.get("container") or {}
-            if str(container.get("id")) not in matched:
-                self.hierarchy.dropped(item.get("type"), item)
+            kind, container = item.get("type"), item.get("container") or {}
+            toggle = CHILD_TOGGLES.get((kind, container.get("type")), "")
+            first = direct.get(f"{kind}-{item.get('id')}")
+            via = matched.get(str(container.get("id")))
+            if via is not None and (first is None or via[0] <= first):
+                if not s.on(toggle):
+                    continue
+                source_item, built = via[1], as_child_listing(item)  # as the container's child list
+            elif first is not None:
+                if s.on(toggle) is False:
+                    continue
+                source_item, built = item, item
+            else:
+                self.hierarchy.dropped(kind, item)
                 continue
-            if not s.on(CHILD_TOGGLES.get((item.get("type"), container.get("type")), "")):
-                continue
-            async for pair in self._space_doc_once(matched[str(container.get("id"))], spaces_done):
+            async for pair in self._space_doc_once(source_item, spaces_done):
                 yield pair
-            if self.source._first_time(seen, item.get("type"), item):
-                pair = await self.source._child_pair(as_child_listing(item))  # as the full sync lists it
+            if self.source._first_time(seen, kind, item):
+                pair = await self.source._child_pair(built)
                 if pair is not None:
                     yield pair
 

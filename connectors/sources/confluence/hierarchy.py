@@ -38,7 +38,8 @@ windows carry the scope's clauses. Rules:
    and their sub-trees refreshed as for an entered item (rule 2); candidates the index does not
    hold still get the index-side check (an out-of-scope ancestor renamed or moved).
 4. **Per-space cap**: the spaces a moved or exited item was stored in are recorded
-   (:attr:`Hierarchy.old_spaces`) so :mod:`.capped` lists them again.
+   (:attr:`Hierarchy.old_spaces`) so :mod:`.capped` lists them again; so is the stored space of
+   every changed item the cap's listing names (:meth:`Hierarchy.listed`), yielded or not.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class Hierarchy:
         self.entered: set[str] = set()  # + Confluence-side comments and attachments
         self.old_spaces: dict[str, dict] = {}  # key -> {"key", "id"} (per-space cap)
         self._candidates: dict[str, None] = {}  # exit candidates (doc ids)
+        self._placed: dict[str, str] = {}  # doc id -> space key it is listed in (per-space cap)
         self._warned = False
 
     # -- rule 1 ----------------------------------------------------------------------------
@@ -144,6 +146,13 @@ class Hierarchy:
                 stored["space_key"], {"key": stored["space_key"], "id": stored["space_id"]}
             )
 
+    def listed(self, kind: str, item: dict) -> None:
+        """A changed item listed with its space (per-space cap): if the index holds it in another
+        space, that space is recorded in :attr:`old_spaces` (rule 4)."""
+        key = (item.get("space") or {}).get("key")
+        if key:
+            self._placed[f"{kind}-{item.get('id')}"] = key
+
     def dropped(self, kind: str, item: dict) -> None:
         """An item a window listed but the exact checks dropped: a candidate exit (rule 3)."""
         self._candidates[f"{kind}-{item.get('id')}"] = None
@@ -168,6 +177,10 @@ class Hierarchy:
                     self._left(held[doc_id])
                 if doc_id.partition("-")[0] in HIERARCHY:
                     exited.add(doc_id)
+        for batch in _batches(self._placed, STORED_BATCH):
+            for doc_id, fields in (await view.stored(batch, ("space_id", "space_key"))).items():
+                if fields.get("space_key") != self._placed[doc_id]:
+                    self._left(fields)
         await self._index_side(view, self.renamed | self.moved, full=False)
         await self._index_side(view, self.entered | exited, full=True)
         await self._confluence_side(self.moved, full=False)

@@ -43,6 +43,8 @@ from connectors.index_view import STORED_BATCH
 from connectors.source import OP_DELETE, OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
+from connectors.sources.confluence.api import cql_quote
+from connectors.sources.confluence.rules import without_order_by
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +74,12 @@ class SpaceChanges:
     """The space stage of one incremental run (module rules): :meth:`read` before the change
     windows, :meth:`apply` after them; :attr:`seen` is the map for the new cursor."""
 
-    def __init__(self, source, refresh, previous: Mapping[str, str] | None, *, rules_mode: bool, capped=None):
+    def __init__(self, source, refresh, previous: Mapping[str, str] | None, *, rules=None, capped=None):
         self.source = source
         self.refresh = refresh
         self.previous = previous
-        self.rules_mode = rules_mode
+        self.rules: list[str] = list(rules or [])
+        self.rules_mode = bool(rules)
         self.capped = capped  # :class:`.capped.CappedSpaces` under a per-space cap
         self.spaces: list[dict] = []
         self.seen: dict[str, str] = {}
@@ -163,9 +166,18 @@ class SpaceChanges:
             if renamed and self.source.index_view is not None:
                 ids = [i async for i, _ in self.source.index_view.matching("space_id", [str(space["id"])])]
                 self.refresh.add(ids)
-            if self.source.settings.on("index_spaces"):
-                async for triple in self._space_doc(space):
-                    yield triple
+                if self.source.settings.on("index_spaces"):
+                    async for triple in self._space_doc(space):
+                        yield triple
+                return
+            # new (or un-archived): what the rules return in it, by the full sync's rules path
+            scoped = [
+                f"({without_order_by(rule)}) and space = {cql_quote(space['key'])}" for rule in self.rules
+            ]
+            async for doc, lazy in self.source._docs_from_cql(scoped):
+                if not self.refresh.was_yielded(doc["_id"]):
+                    self.refresh.yielded(doc["_id"])
+                    yield doc, lazy, OP_INDEX
             return
         if self.capped is not None:
             if self.source.settings.on("index_spaces"):
