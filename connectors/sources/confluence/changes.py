@@ -10,10 +10,12 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
    (:meth:`ChangeListing._measured_offset`: 3 requests when the cursor's offset still holds).
 2. **Whole scope at once**: one CQL listing per content type for every configured space (``space
    in``/``space not in`` clauses, never one listing per space), so an idle incremental costs
-   ``1 + types`` requests whatever the number of spaces (``+ ceil(max_spaces / 250)`` when a space
-   cap makes the space list itself part of the scope). In advanced-rules mode: one listing per
+   ``1 + ceil(spaces / 250) + types`` requests whatever the number of spaces (the space listing
+   is :mod:`.space_changes`'; ``+ 1`` for the exits listing of :mod:`.hierarchy` when the scope
+   has clauses). In advanced-rules mode: one listing per
    rule (the rule's CQL, its own ``ORDER BY`` dropped, ANDed with the window) plus one listing of
-   changed comments and attachments, whose containers are matched against the rules in batches.
+   changed comments and attachments, whose containers are matched against the rules in batches
+   (a child is built as the full sync builds it: through its matched container first).
 3. **Windows**: each type's ``[through - OVERLAP, started)``, ``started`` frozen when the run
    began, literals in the user's time zone (:func:`.cursor.window_clause`), oldest change first
    (``lastmodified asc, created asc``). Pages, blog posts, folders (Cloud), comments and
@@ -28,11 +30,20 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
 5. **Failure**: a listing that fails after its retries raises ``SyncError``; the new cursor
    (:attr:`ChangeListing.new_cursor`) exists only once every listing completed.
 
+6. **Stages after the windows** (each in its own module, hooked here in a few lines): the
+   sub-tree stage (:mod:`.hierarchy`: moves, renames, exits; it compares listed items with
+   their stored copies before they are yielded), the space stage (:mod:`.space_changes`:
+   renamed, archived, deleted, new spaces, space documents), then every id a stage asked to read
+   again (:func:`.refresh.relist`; under a per-space cap whole spaces, :mod:`.capped`).
+
 Known limits of this slice (the next ones slot in here): deletes, trash and restores (trash
-listings diffed between runs, an id reconciliation on a longer period), moves and renames
-(ancestors and space fields of a subtree, renamed spaces), new or renamed space documents, and
-document-level security are not listed yet; ``incremental_sync_enabled`` stays ``False`` until
-the oracle campaign shows incremental == full. An item whose position in a listing shifts
+listings diffed between runs, an id reconciliation on a longer period) and document-level
+security are not listed yet; ``incremental_sync_enabled`` stays ``False`` until the oracle
+campaign shows incremental == full. Found only by the reconciliation: a page moved *without* a
+new version (the mock's ``new_version: false``; Confluence's behaviour is unverified), content
+that became invisible to the account (moved under a parent with read restrictions), spaces
+that vanished before the first run that kept a space map. In rules mode a space document whose
+space no rule reaches any more is not deleted. An item whose position in a listing shifts
 because another item of the same window is edited during the listing (offset paging) could be
 skipped; keyset paging on ``lastmodified`` is the planned remedy.
 """
@@ -49,10 +60,14 @@ from connectors.source import OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import expand_for
+from connectors.sources.confluence.capped import CappedSpaces
 from connectors.sources.confluence.client import ConfluenceError
+from connectors.sources.confluence.hierarchy import Hierarchy
 from connectors.sources.confluence.refresh import Refresh, relist
-from connectors.sources.confluence.rules import advanced_rules_of, queries
+from connectors.sources.confluence.rules import advanced_rules_of, queries, without_order_by
+from connectors.sources.confluence.rules_refresh import as_child_listing
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
+from connectors.sources.confluence.space_changes import SpaceChanges
 from connectors.utils import parse_utc
 
 logger = logging.getLogger(__name__)
@@ -68,29 +83,6 @@ async def _nothing() -> AsyncIterator[tuple[dict, Any]]:
     yield  # pragma: no cover
 
 
-def without_order_by(cql: str) -> str:
-    """``cql`` without a trailing top-level ``ORDER BY ...`` (quoted text is left alone)."""
-    quote = None
-    lowered = cql.lower()
-    i = 0
-    while i < len(cql):
-        ch = cql[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif lowered.startswith("order", i) and (i == 0 or not cql[i - 1].isalnum()):
-            rest = lowered[i + 5 :]
-            if rest[:1].isspace() and rest.lstrip().startswith("by"):
-                return cql[:i].rstrip()
-        i += 1
-    return cql.strip()
-
-
 class ChangeListing:
     """One incremental run over ``source`` (a ``ConfluenceDataSource``); see the module rules."""
 
@@ -102,6 +94,8 @@ class ChangeListing:
         self.rules: list[str] | None = queries(rules) if rules else None
         self.new_cursor: dict | None = None
         self.refresh = Refresh()  # ids to read again before the run ends (:mod:`.refresh`)
+        self.capped: CappedSpaces | None = None
+        self.space_keys: tuple[str, ...] | None = None
 
     # -- the run ---------------------------------------------------------------------------
     async def run(self, raw_cursor: Any) -> AsyncIterator[tuple[dict, Any, str]]:
@@ -129,20 +123,71 @@ class ChangeListing:
                     C.ANY_ZONE,
                 )
         windows = {kind: C.window_clause(state.marks[kind], started, zone, widen) for kind in kinds}
+        widest = C.window_clause(min(state.marks.values()), started, zone, widen) if windows else ""
+        await self._stages(state, kinds)  # spaces listed; sub-tree and per-space cap stages ready
         if self.rules and windows:
-            widest = C.window_clause(min(state.marks.values()), started, zone, widen)
             stream = self._rule_changes(windows, widest)
         elif windows:
             stream = self._scope_changes(windows)
-        else:  # only spaces are indexed: their changes come in a later slice
+        else:  # only spaces are indexed: the space stage below finds their changes
             stream = _nothing()
-        async for doc, lazy in stream:
+        async for doc, lazy in self.hierarchy.watch(stream):
             self.refresh.yielded(doc["_id"])
             yield doc, lazy, OP_INDEX
         # the stages that find changes without a version add the ids they touch to self.refresh
-        async for triple in relist(self.source, Scope(s), self.refresh):
+        if windows:
+            await self.hierarchy.settle(self._exits_cql(windows, widest))
+        async for triple in self._after_windows():
             yield triple
-        self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)
+        self.new_cursor = C.build(
+            fingerprint, dict.fromkeys(kinds, started), account or state.account, steps, self.spaces.seen
+        )
+
+    async def _stages(self, state: C.Cursor, kinds: tuple[str, ...]) -> None:
+        """The space stage (:mod:`.space_changes`, its listing read now), the sub-tree stage
+        (:mod:`.hierarchy`) and, under a per-space cap, :mod:`.capped`."""
+        s = self.settings
+        self.spaces = SpaceChanges(self.source, self.refresh, state.spaces, rules=self.rules)
+        await self.spaces.read()
+        self.space_keys = self.spaces.keys if s.max_spaces is not None and not self.rules else None
+        if s.max_docs_per_space is not None and not self.rules:
+            self.capped = CappedSpaces(self.source, self.refresh, Scope(s), self.space_keys)
+            self.spaces.capped = self.capped
+        born_after = max(state.marks.values()) - C.OVERLAP if state.marks else None
+        self.hierarchy = Hierarchy(self.source, self.refresh, kinds=kinds, born_after=born_after)
+
+    async def _after_windows(self) -> AsyncIterator[tuple[dict, Any, str]]:
+        """Space changes, then every id another stage asked to read again (:mod:`.refresh`)."""
+        async for triple in self.spaces.apply():
+            yield triple
+        if self.capped is not None:
+            async for triple in self.capped.relist_spaces(self.hierarchy.old_spaces.values()):
+                yield triple
+        stream = relist(
+            self.source,
+            Scope(self.settings),
+            self.refresh,
+            rules=self.rules,
+            capped=self.capped,
+            space_keys=self.space_keys,
+        )
+        async for triple in stream:
+            yield triple
+        if self.capped is not None:
+            async for triple in self.capped.diff():
+                yield triple
+
+    def _exits_cql(self, windows: dict[str, str], widest: str) -> str | None:
+        """The exits listing of :mod:`.hierarchy` (rule 3) over the types with a window."""
+        if self.rules:
+            kinds = [k for k in _HIERARCHY if k in windows]
+            if not kinds:
+                return None
+            matched = " or ".join(f"({without_order_by(rule)})" for rule in self.rules)
+            return f"type in ({', '.join(kinds)}) and {widest} and not ({matched}) {CHANGES_ORDER}"
+        if self.space_keys == ():
+            return None
+        return Scope(self.settings).exits_cql(tuple(windows), widest, self.space_keys)
 
     async def _measured_offset(self, known: int | None) -> int | None:
         """The UTC offset (quarter hours) Confluence reads CQL literals in, measured on the most
@@ -210,7 +255,9 @@ class ChangeListing:
                 continue
             cql = scope.changes_cql(kind, windows[kind], space_keys)
             async for item in self._search(cql, kind, f"changed {kind}s"):
-                if scope.in_date_window(item) and self.source._first_time(seen, kind, item):
+                if not scope.in_date_window(item):
+                    self.hierarchy.dropped(kind, item)  # a candidate exit (edited out of the window)
+                elif self.source._first_time(seen, kind, item):
                     yield self.source._content_pair(item)
         allowed: dict[str, set | None] | None = None
         for kind in _CHILDREN:
@@ -224,6 +271,7 @@ class ChangeListing:
                         None, {"page", "blogpost"}, scope, space_keys
                     )
                 if not self.source._child_in_scope(item, wanted, allowed, scope):
+                    self.hierarchy.dropped(kind, item)
                     continue
                 if not self.source._first_time(seen, kind, item):
                     continue
@@ -233,17 +281,9 @@ class ChangeListing:
 
     async def _capped_spaces(self) -> tuple[str, ...] | None:
         """The spaces a full sync reads when 'max spaces' caps them (the first N, in the API's
-        order, excluded ones skipped); ``None`` without a cap (the CQL names the scope itself)."""
-        s = self.settings
-        if s.max_spaces is None:
-            return None
-        keys: list[str] = []
-        async for space in self.source._guarded("the list of spaces", self.source.api.spaces(s.spaces)):
-            if len(keys) >= s.max_spaces:
-                break
-            if space.get("key") not in s.exclude_spaces:
-                keys.append(space["key"])
-        return tuple(keys)
+        order, excluded ones skipped: the space stage's listing); ``None`` without a cap (the
+        CQL names the scope itself)."""
+        return self.space_keys
 
     async def _changed_spaces_again(
         self, windows: dict[str, str], scope: Scope, space_keys: tuple[str, ...] | None
@@ -254,12 +294,13 @@ class ChangeListing:
             cql = scope.changes_cql(kind, window, space_keys)
             stream = self.source.api.search(cql, expand="space", what=f"changed {kind}s")
             async for item in self.source._guarded(f"changed {kind}s", stream):
+                self.hierarchy.listed(kind, item)  # stored in another space: that one too
                 space = item.get("space") or {}
                 if space.get("key"):
                     changed.setdefault(space["key"], space)
-        for space in changed.values():
-            async for pair in self.source._space_content(space):
-                yield pair
+        for space in changed.values():  # listed again and diffed with the index (:mod:`.capped`)
+            async for doc, lazy, _ in self.capped.relist_space(space):
+                yield doc, lazy
 
     # -- advanced rules --------------------------------------------------------------------
     async def _rule_changes(self, windows: dict[str, str], window: str) -> AsyncIterator[tuple[dict, Any]]:
@@ -270,6 +311,7 @@ class ChangeListing:
         seen: set[str] = set()
         spaces_done: set[str] = set()
         rules = [without_order_by(rule) for rule in self.rules or []]
+        direct: dict[str, int] = {}  # comment/attachment id -> the first rule that returns it
         for index, rule in enumerate(rules):
             cql = f"({rule}) and {window} {CHANGES_ORDER}"
             async for item in self._search(cql, "any", f"the changes of advanced rule {index} ({rule})"):
@@ -279,14 +321,8 @@ class ChangeListing:
                 if kind in KIND_TOGGLES:
                     if s.on(KIND_TOGGLES[kind]) and self.source._first_time(seen, kind, item):
                         yield self.source._content_pair(item)
-                elif kind in _CHILDREN:
-                    ctype = (item.get("container") or {}).get("type")
-                    if s.on(CHILD_TOGGLES.get((kind, ctype), "")) is False:
-                        continue
-                    if self.source._first_time(seen, kind, item):
-                        pair = await self.source._child_pair(item)
-                        if pair is not None:
-                            yield pair
+                elif kind in _CHILDREN:  # judged with the changed children below (container first)
+                    direct.setdefault(f"{kind}-{item.get('id')}", index)
         children = [k for k in _CHILDREN if k in windows]
         if not children:
             return
@@ -297,38 +333,50 @@ class ChangeListing:
                 continue
             batch.append(item)
             if len(batch) >= CONTAINER_BATCH:
-                async for pair in self._children_of_matches(batch, rules, seen, spaces_done):
+                async for pair in self._children_of_matches(batch, rules, seen, spaces_done, direct):
                     yield pair
                 batch = []
         if batch:
-            async for pair in self._children_of_matches(batch, rules, seen, spaces_done):
+            async for pair in self._children_of_matches(batch, rules, seen, spaces_done, direct):
                 yield pair
 
-    async def _children_of_matches(self, batch, rules, seen, spaces_done) -> AsyncIterator[tuple[dict, Any]]:
+    async def _children_of_matches(
+        self, batch, rules, seen, spaces_done, direct
+    ) -> AsyncIterator[tuple[dict, Any]]:
+        """Changed children kept as the full sync keeps them: through a container a rule returns
+        (built as its child list builds them), else as a rule's own result (``direct``)."""
         s = self.settings
         ids = sorted(
             {str((i.get("container") or {}).get("id")) for i in batch if (i.get("container") or {}).get("id")}
         )
-        if not ids:
-            return
-        matched: dict[str, dict] = {}
-        for index, rule in enumerate(rules):
+        matched: dict[str, tuple[int, dict]] = {}
+        for index, rule in enumerate(rules if ids else []):
             cql = f"({rule}) and type in (page, blogpost) and id in ({', '.join(ids)})"
             stream = self.source.api.search(cql, expand="space", what="matched containers")
             async for container in self.source._guarded(
                 f"the containers matched by advanced rule {index}", stream
             ):
-                matched[str(container.get("id"))] = container
+                matched.setdefault(str(container.get("id")), (index, container))
         for item in batch:
-            container = item.get("container") or {}
-            if str(container.get("id")) not in matched:
+            kind, container = item.get("type"), item.get("container") or {}
+            toggle = CHILD_TOGGLES.get((kind, container.get("type")), "")
+            first = direct.get(f"{kind}-{item.get('id')}")
+            via = matched.get(str(container.get("id")))
+            if via is not None and (first is None or via[0] <= first):
+                if not s.on(toggle):
+                    continue
+                source_item, built = via[1], as_child_listing(item)  # as the container's child list
+            elif first is not None:
+                if s.on(toggle) is False:
+                    continue
+                source_item, built = item, item
+            else:
+                self.hierarchy.dropped(kind, item)
                 continue
-            if not s.on(CHILD_TOGGLES.get((item.get("type"), container.get("type")), "")):
-                continue
-            async for pair in self._space_doc_once(matched[str(container.get("id"))], spaces_done):
+            async for pair in self._space_doc_once(source_item, spaces_done):
                 yield pair
-            if self.source._first_time(seen, item.get("type"), item):
-                pair = await self.source._child_pair(item)
+            if self.source._first_time(seen, kind, item):
+                pair = await self.source._child_pair(built)
                 if pair is not None:
                     yield pair
 

@@ -37,9 +37,14 @@ Rules:
    window is widened by :data:`ANY_ZONE`, the widest span of UTC offsets in use.
 4. **Refusal**. :func:`parse` raises ``FullSyncRequired`` with a sentence a person understands for:
    no cursor, another format, another scope, a missing type mark, or a mark that is not a time.
+5. **Spaces seen**. ``spaces`` maps each space id the sync covered to :func:`space_digest` (16
+   hex characters: what the space gives its content documents — key and name — and what its
+   own space document holds), so the next incremental can tell a renamed, archived, deleted or
+   new space (:mod:`.space_changes`). It is optional: a cursor without it (written before it
+   existed) is still used, and reads as "not yet known" (``Cursor.spaces`` is ``None``).
 
-Deletes, restores (trash diffs), moves and renames add their own entries under ``types`` or next
-to it in a later slice; a cursor without them then reads as "not yet known" for those parts.
+Deletes and restores (trash diffs) add their own entries under ``types`` or next to it; a cursor
+without them then reads as "not yet known" for those parts.
 """
 
 from __future__ import annotations
@@ -162,14 +167,23 @@ def content_types(settings: Settings) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+def space_digest(space: Mapping[str, Any], space_doc: Mapping[str, Any]) -> str:
+    """16 hex characters: 8 for the key and name (what a space gives its content documents),
+    8 for its space document (``space_doc``, as :func:`.documents.space_document` builds it)."""
+    named = _digest([space.get("key"), space.get("name")])[:8]
+    return named + _digest(space_doc)[:8]
+
+
 def build(
     scope: ScopeFingerprint,
     marks: Mapping[str, dt.datetime],
     account: str | None,
     zone_steps: int | None = None,
+    spaces: Mapping[str, str] | None = None,
 ) -> dict:
     """The cursor to store: ``marks`` is the ``through`` time per content type; ``zone_steps``
-    the measured UTC offset of CQL literals in quarter hours, when it had to be measured."""
+    the measured UTC offset of CQL literals in quarter hours, when it had to be measured;
+    ``spaces`` the space id → :func:`space_digest` map of the spaces the sync covered."""
     raw = {
         "format": FORMAT,
         "scope": scope.whole,
@@ -179,6 +193,8 @@ def build(
     }
     if zone_steps is not None:
         raw["zone_offset_steps"] = zone_steps
+    if spaces is not None:
+        raw["spaces"] = dict(spaces)
     return raw
 
 
@@ -195,6 +211,7 @@ class Cursor:
     marks: Mapping[str, dt.datetime]
     account: str | None
     zone_steps: int | None = None
+    spaces: Mapping[str, str] | None = None  # None: not yet known (rule 5)
 
 
 def parse(raw: Any, scope: ScopeFingerprint, kinds: Iterable[str]) -> Cursor:
@@ -225,7 +242,9 @@ def parse(raw: Any, scope: ScopeFingerprint, kinds: Iterable[str]) -> Cursor:
     steps = (
         steps if isinstance(steps, int) and not isinstance(steps, bool) and steps in OFFSET_STEPS else None
     )
-    return Cursor(marks, account if isinstance(account, str) else None, steps)
+    seen = raw.get("spaces")
+    spaces = {str(k): v for k, v in seen.items() if isinstance(v, str)} if isinstance(seen, Mapping) else None
+    return Cursor(marks, account if isinstance(account, str) else None, steps, spaces)
 
 
 # -- time zones and CQL literals -------------------------------------------------------------------

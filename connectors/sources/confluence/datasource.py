@@ -49,6 +49,8 @@ from connectors.sources.confluence.scope import CHILD_TOGGLES as _CHILD_TOGGLES
 from connectors.sources.confluence.scope import KIND_TOGGLES as _KIND_TOGGLES
 from connectors.sources.confluence.scope import Scope
 from connectors.sources.confluence.settings import Settings, read_settings
+from connectors.sources.confluence.space_changes import configured_spaces
+from connectors.sources.confluence.space_changes import digest_of as space_digest_of
 from connectors.sources.confluence.storage_text import STREAM_ABOVE, storage_to_text
 from connectors.utils import MIB, utcnow
 
@@ -85,6 +87,7 @@ class ConfluenceDataSource(BaseDataSource):
         self._client_options = dict(client_options or {})
         self._big_bodies: asyncio.Semaphore | None = None
         self._now = utcnow  # the clock of the cursor's marks (a test may replace it)
+        self._spaces_seen: dict[str, str] = {}  # space id -> digest, for the cursor (:mod:`.cursor`)
 
     @classmethod
     def get_default_configuration(cls) -> dict[str, dict[str, Any]]:
@@ -209,16 +212,21 @@ class ConfluenceDataSource(BaseDataSource):
         rules = _advanced_rules(filtering)
         cql_queries = queries(rules) if rules else None
         started = self._now()
+        self._spaces_seen = {}
         if cql_queries:
             stream = self._docs_from_cql(cql_queries)
         else:
             stream = self._docs_from_spaces()
         async for pair in stream:
             yield pair
+        if cql_queries:  # the rules reach any space: the next incremental diffs them all
+            async for space in configured_spaces(self, rules_mode=True):
+                self._spaces_seen[str(space["id"])] = space_digest_of(self, space)
         self._sync_cursor = C.build(
             C.ScopeFingerprint.of(self.settings, cql_queries, filtering),
             dict.fromkeys(C.content_types(self.settings), started),
             await self._account_id(),
+            spaces=self._spaces_seen,
         )
 
     async def _account_id(self) -> str | None:
@@ -256,6 +264,7 @@ class ConfluenceDataSource(BaseDataSource):
             if s.max_spaces is not None and taken >= s.max_spaces:
                 return
             taken += 1
+            self._spaces_seen[str(space["id"])] = space_digest_of(self, space)  # the cursor's map
             yield self._space_docs(space)
 
     async def _space_docs(self, space: dict) -> AsyncIterator[tuple[dict, Any]]:

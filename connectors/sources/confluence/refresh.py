@@ -20,6 +20,10 @@ scope checks. Rules:
 4. **Failure**: a listing that fails after its retries raises ``SyncError`` (via ``_guarded``):
    nothing is deleted on the strength of an incomplete listing, because the deletes of a batch
    are yielded only after its listing completed.
+5. **Modes**: in advanced-rules mode an id is in scope when a rule matches it, or (comments,
+   attachments) its container (:mod:`.rules_refresh`); under a per-space cap ids are not judged
+   one by one: their spaces are listed again by the full path and diffed with the index
+   (:mod:`.capped`). ``space_keys`` (the spaces listed under a space cap) narrows rule 2.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from connectors.source import OP_DELETE, OP_INDEX
 from connectors.sources.confluence.api import expand_for
+from connectors.sources.confluence.rules_refresh import relist_batch_by_rules
 from connectors.sources.confluence.scope import KIND_TOGGLES, Scope
 
 #: Ids per ``id in (...)`` listing (well under CQL's query length limits).
@@ -77,25 +82,44 @@ class Refresh:
         return len(self._pending)
 
 
-async def relist(source, scope: Scope, refresh: Refresh) -> AsyncIterator[tuple[dict, Any, str]]:
+async def relist(
+    source,
+    scope: Scope,
+    refresh: Refresh,
+    *,
+    rules: list[str] | None = None,
+    capped=None,
+    space_keys: tuple[str, ...] | None = None,
+) -> AsyncIterator[tuple[dict, Any, str]]:
     """Read every pending id of ``refresh`` again (module rules); yields ``(doc, lazy, op)``.
 
     Ids added while this runs (a stage reacting to a refreshed page) are read too, until none is
-    left. ``source`` is the ``ConfluenceDataSource`` (its builders, scope checks and API)."""
+    left. ``source`` is the ``ConfluenceDataSource`` (its builders, scope checks and API);
+    ``rules`` the advanced rules (rules mode), ``capped`` the run's :class:`.capped.CappedSpaces`
+    (per-space cap)."""
+    if capped is not None:
+        async for triple in capped.relist_pending():
+            yield triple
+        return
     while len(refresh):
         for kind, raw_ids in refresh.take().items():
             for start in range(0, len(raw_ids), BATCH):
-                async for triple in _relist_batch(source, scope, kind, raw_ids[start : start + BATCH]):
+                batch = raw_ids[start : start + BATCH]
+                if rules:
+                    stream = relist_batch_by_rules(source, rules, kind, batch, refresh)
+                else:
+                    stream = _relist_batch(source, scope, kind, batch, space_keys)
+                async for triple in stream:
                     refresh.yielded(triple[0]["_id"])
                     yield triple
 
 
 async def _relist_batch(
-    source, scope: Scope, kind: str, raw_ids: list[str]
+    source, scope: Scope, kind: str, raw_ids: list[str], space_keys: tuple[str, ...] | None = None
 ) -> AsyncIterator[tuple[dict, Any, str]]:
     s = source.settings
     labels = s.on("index_labels")
-    cql = scope.ids_cql(kind, raw_ids)
+    cql = scope.ids_cql(kind, raw_ids, space_keys)
     found: dict[str, dict] = {}
     stream = source.api.search(cql, expand=expand_for(kind, labels=labels), what=f"{kind}s to read again")
     async for item in source._guarded(f"{kind}s to read again", stream):
@@ -109,7 +133,7 @@ async def _relist_batch(
                 pair = source._content_pair(item)
         elif item is not None:
             if allowed is None:
-                allowed = await source._container_scope(None, {"page", "blogpost"}, scope, None)
+                allowed = await source._container_scope(None, {"page", "blogpost"}, scope, space_keys)
             if source._child_in_scope(item, scope.wanted_containers(kind), allowed, scope):
                 pair = await source._child_pair(item)
         if pair is not None:

@@ -148,3 +148,26 @@ class RemoteCqlValidator:
                     rule_index=index,
                 )
         return SyncRuleValidationResult.valid()
+
+
+def without_order_by(cql: str) -> str:
+    """``cql`` without a trailing top-level ``ORDER BY ...`` (quoted text is left alone)."""
+    quote = None
+    lowered = cql.lower()
+    i = 0
+    while i < len(cql):
+        ch = cql[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif lowered.startswith("order", i) and (i == 0 or not cql[i - 1].isalnum()):
+            rest = lowered[i + 5 :]
+            if rest[:1].isspace() and rest.lstrip().startswith("by"):
+                return cql[:i].rstrip()
+        i += 1
+    return cql.strip()

@@ -60,6 +60,27 @@ class Scope:
         ]
         return " and ".join(clauses)
 
+    def exits_cql(
+        self, kinds: tuple[str, ...], window: str, space_keys: tuple[str, ...] | None = None
+    ) -> str | None:
+        """The items of ``kinds`` changed in ``window`` that are *not* in the configured scope
+        (:mod:`.hierarchy`, rule 3); ``None`` when nothing can be outside it (no clause)."""
+        space = self._space_clauses(space_keys)
+        dates = self._date_clauses()
+        terms = []
+        for kind in kinds:
+            if kind in ("comment", "attachment"):
+                if dates:  # they leave on their own only by their dates (else with their container)
+                    outside = "not (" + " and ".join(dates) + ")"
+                    terms.append(f"(type = {kind} and {' and '.join([*space, outside])})")
+                continue
+            clauses = space + self._kind_clauses(kind)
+            if clauses:
+                terms.append(f"(type = {kind} and not ({' and '.join(clauses)}))")
+        if not terms:
+            return None
+        return f"({' or '.join(terms)}) and {window} {CHANGES_ORDER}"
+
     def _space_clauses(self, space_keys: tuple[str, ...] | None) -> list[str]:
         """``space in (...)`` for a list of spaces, else ``space not in (<excluded>)`` if any."""
         s = self.settings
