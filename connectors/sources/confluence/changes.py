@@ -50,6 +50,7 @@ from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import expand_for
 from connectors.sources.confluence.client import ConfluenceError
+from connectors.sources.confluence.keyset import Window, window_items
 from connectors.sources.confluence.refresh import Refresh, relist
 from connectors.sources.confluence.rules import advanced_rules_of, queries
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
@@ -128,9 +129,9 @@ class ChangeListing:
                     "The time zone of CQL dates is unknown: change windows widened by %s each side",
                     C.ANY_ZONE,
                 )
-        windows = {kind: C.window_clause(state.marks[kind], started, zone, widen) for kind in kinds}
+        windows = {kind: Window(state.marks[kind], started, zone, widen) for kind in kinds}
         if self.rules and windows:
-            widest = C.window_clause(min(state.marks.values()), started, zone, widen)
+            widest = Window(min(state.marks.values()), started, zone, widen)
             stream = self._rule_changes(windows, widest)
         elif windows:
             stream = self._scope_changes(windows)
@@ -187,14 +188,13 @@ class ChangeListing:
         except ConfluenceError as exc:
             raise SyncError(f"Could not read the current user: {self.source._explain(exc)}") from None
 
-    def _search(self, cql: str, kind: str, what: str) -> AsyncIterator[dict]:
-        labels = self.settings.on("index_labels")
-        return self.source._guarded(
-            what, self.source.api.search(cql, expand=expand_for(kind, labels=labels), what=what)
-        )
+    def _search(self, cql: str, kind: str, what: str, window: Window) -> AsyncIterator[dict]:
+        """The items of a change listing ``cql`` (holding ``window``), paged by key (:mod:`.keyset`)."""
+        expand = expand_for(kind, labels=self.settings.on("index_labels"))
+        return window_items(self.source, cql, window, expand=expand, what=what)
 
     # -- the configured scope --------------------------------------------------------------
-    async def _scope_changes(self, windows: dict[str, str]) -> AsyncIterator[tuple[dict, Any]]:
+    async def _scope_changes(self, windows: dict[str, Window]) -> AsyncIterator[tuple[dict, Any]]:
         s = self.settings
         scope = Scope(s)
         space_keys = await self._capped_spaces()
@@ -208,8 +208,8 @@ class ChangeListing:
         for kind in _HIERARCHY:
             if kind not in windows:
                 continue
-            cql = scope.changes_cql(kind, windows[kind], space_keys)
-            async for item in self._search(cql, kind, f"changed {kind}s"):
+            cql = scope.changes_cql(kind, str(windows[kind]), space_keys)
+            async for item in self._search(cql, kind, f"changed {kind}s", windows[kind]):
                 if scope.in_date_window(item) and self.source._first_time(seen, kind, item):
                     yield self.source._content_pair(item)
         allowed: dict[str, set | None] | None = None
@@ -217,8 +217,8 @@ class ChangeListing:
             if kind not in windows:
                 continue
             wanted = scope.wanted_containers(kind)
-            cql = scope.changes_cql(kind, windows[kind], space_keys)
-            async for item in self._search(cql, kind, f"changed {kind}s"):
+            cql = scope.changes_cql(kind, str(windows[kind]), space_keys)
+            async for item in self._search(cql, kind, f"changed {kind}s", windows[kind]):
                 if allowed is None:  # the ID filters' containers, read once and only if needed
                     allowed = await self.source._container_scope(
                         None, {"page", "blogpost"}, scope, space_keys
@@ -246,14 +246,14 @@ class ChangeListing:
         return tuple(keys)
 
     async def _changed_spaces_again(
-        self, windows: dict[str, str], scope: Scope, space_keys: tuple[str, ...] | None
+        self, windows: dict[str, Window], scope: Scope, space_keys: tuple[str, ...] | None
     ) -> AsyncIterator[tuple[dict, Any]]:
         """Per-space cap: the spaces with a change in any window, each listed by the full path."""
         changed: dict[str, dict] = {}
         for kind, window in windows.items():
-            cql = scope.changes_cql(kind, window, space_keys)
-            stream = self.source.api.search(cql, expand="space", what=f"changed {kind}s")
-            async for item in self.source._guarded(f"changed {kind}s", stream):
+            cql = scope.changes_cql(kind, str(window), space_keys)
+            stream = window_items(self.source, cql, window, expand="space,version", what=f"changed {kind}s")
+            async for item in stream:
                 space = item.get("space") or {}
                 if space.get("key"):
                     changed.setdefault(space["key"], space)
@@ -262,7 +262,9 @@ class ChangeListing:
                 yield pair
 
     # -- advanced rules --------------------------------------------------------------------
-    async def _rule_changes(self, windows: dict[str, str], window: str) -> AsyncIterator[tuple[dict, Any]]:
+    async def _rule_changes(
+        self, windows: dict[str, Window], window: Window
+    ) -> AsyncIterator[tuple[dict, Any]]:
         """Each rule ANDed with the widest window of the types (one listing per rule), then the
         changed comments and attachments of containers a rule matches (as the full sync lists
         the children of every page and blog post a rule matches)."""
@@ -272,7 +274,8 @@ class ChangeListing:
         rules = [without_order_by(rule) for rule in self.rules or []]
         for index, rule in enumerate(rules):
             cql = f"({rule}) and {window} {CHANGES_ORDER}"
-            async for item in self._search(cql, "any", f"the changes of advanced rule {index} ({rule})"):
+            what = f"the changes of advanced rule {index} ({rule})"
+            async for item in self._search(cql, "any", what, window):
                 kind = item.get("type")
                 async for pair in self._space_doc_once(item, spaces_done):
                     yield pair
@@ -292,7 +295,7 @@ class ChangeListing:
             return
         batch: list[dict] = []
         cql = f"type in ({', '.join(children)}) and {window} {CHANGES_ORDER}"
-        async for item in self._search(cql, "any", "changed comments and attachments"):
+        async for item in self._search(cql, "any", "changed comments and attachments", window):
             if f"{item.get('type')}-{item.get('id')}" in seen:
                 continue
             batch.append(item)
