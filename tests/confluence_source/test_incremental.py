@@ -12,6 +12,7 @@ import pytest
 
 from connectors.errors import FullSyncRequired, SyncError
 from connectors.filtering import Filter
+from connectors.index_view import MemoryIndexView
 from connectors.source import OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence.datasource import ConfluenceDataSource
@@ -59,6 +60,7 @@ async def full(mock, mode, filtering=None, **values):
 
 async def incremental(mock, mode, cursor, filtering=None, **values):
     source = source_for(mock, mode, **values)
+    source.set_index_view(MemoryIndexView({}))  # an empty index: nothing to delete or refresh
     docs = {}
     try:
         async for doc, lazy, op in source.get_docs_incrementally(cursor, filtering):
@@ -153,9 +155,9 @@ async def test_an_idle_incremental_costs_the_same_few_requests_however_many_spac
     changed, cursor = await incremental(mock, mode, cursor)
     idle = await request_total(mock) - start
     assert changed == {}
-    # the current user and one listing per type (DC: + the latest change and 2 probes confirming
-    # the measured offset)
-    assert idle == 1 + kinds + (0 if named else 3)
+    # the current user, one listing per type and the trash (Cloud: + its trashed attachments;
+    # DC: + the latest change and 2 probes confirming the measured offset)
+    assert idle == 1 + kinds + (2 if named else 1 + 3)
     await mutate(mock, *({"op": "create_space", "key": f"NEW{i}", "name": f"New {i}"} for i in range(12)))
     changed, cursor = await incremental(mock, mode, cursor)  # each new space's home page
     assert {d["type"] for d in changed.values()} == {"page"} and len(changed) == 12
@@ -186,6 +188,7 @@ async def test_a_failing_listing_fails_the_incremental_and_keeps_no_cursor(confl
     _, cursor = await full(mock, "cloud")
     await post(mock, "/__admin/faults", {"path": ".*/content/search", "count": 100, "status": 500})
     source = source_for(mock, "cloud", retry_count=1)
+    source.set_index_view(MemoryIndexView({}))
     with pytest.raises(SyncError, match="Could not read .*HTTP 500"):
         async for _ in source.get_docs_incrementally(cursor):
             pass

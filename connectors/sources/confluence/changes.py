@@ -51,9 +51,11 @@ from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import expand_for
 from connectors.sources.confluence.client import ConfluenceError
 from connectors.sources.confluence.keyset import Window, window_items
+from connectors.sources.confluence.reconcile import Reconciliation
 from connectors.sources.confluence.refresh import Refresh, relist
 from connectors.sources.confluence.rules import advanced_rules_of, queries
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
+from connectors.sources.confluence.trash import TrashDiff
 from connectors.utils import parse_utc
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,8 @@ class ChangeListing:
         fingerprint = C.ScopeFingerprint.of(s, self.rules, self.filtering)
         kinds = C.content_types(s)
         state = C.parse(raw_cursor, fingerprint, kinds)
+        if self.source.index_view is None:
+            raise FullSyncRequired("An incremental sync needs a view of the content index; none was given.")
         started = self.source._now()
         user = await self._current_user()
         account = C.account_of(user)
@@ -141,9 +145,16 @@ class ChangeListing:
             self.refresh.yielded(doc["_id"])
             yield doc, lazy, OP_INDEX
         # the stages that find changes without a version add the ids they touch to self.refresh
+        trash = TrashDiff(self.source, self.refresh, whole_site=bool(self.rules))  # :mod:`.trash`
+        async for triple in trash.run(raw_cursor):
+            yield triple
+        reconciliation = Reconciliation(self, raw_cursor, started)  # :mod:`.reconcile`, when due
+        async for triple in reconciliation.run():
+            yield triple
         async for triple in relist(self.source, Scope(s), self.refresh):
             yield triple
         self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)
+        self.new_cursor.update({**trash.entry(), **reconciliation.entry()})
 
     async def _measured_offset(self, known: int | None) -> int | None:
         """The UTC offset (quarter hours) Confluence reads CQL literals in, measured on the most

@@ -39,6 +39,7 @@ from connectors.sources.confluence.client import (
 )
 from connectors.sources.confluence.config import FLAVOURS, default_configuration
 from connectors.sources.confluence.merge import bounded_merge
+from connectors.sources.confluence.reconcile import full_sync_marks
 from connectors.sources.confluence.rules import (
     RemoteCqlValidator,
     advanced_rules_of,
@@ -209,6 +210,7 @@ class ConfluenceDataSource(BaseDataSource):
         rules = _advanced_rules(filtering)
         cql_queries = queries(rules) if rules else None
         started = self._now()
+        deletes = await full_sync_marks(self, started, whole_site=bool(cql_queries))  # before the content
         if cql_queries:
             stream = self._docs_from_cql(cql_queries)
         else:
@@ -220,6 +222,7 @@ class ConfluenceDataSource(BaseDataSource):
             dict.fromkeys(C.content_types(self.settings), started),
             await self._account_id(),
         )
+        self._sync_cursor.update(deletes)
 
     async def _account_id(self) -> str | None:
         """The syncing account's stable id (a cursor belongs to the account that listed it), or
