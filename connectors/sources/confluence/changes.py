@@ -146,11 +146,12 @@ class ChangeListing:
             yield doc, lazy, OP_INDEX
         # the stages that find changes without a version add the ids they touch to self.refresh
         trash = TrashDiff(self.source, self.refresh, whole_site=bool(self.rules))  # :mod:`.trash`
-        async for triple in trash.run(raw_cursor):
-            yield triple
         reconciliation = Reconciliation(self, raw_cursor, started)  # :mod:`.reconcile`, when due
-        async for triple in reconciliation.run():
-            yield triple
+        await trash.list(raw_cursor)  # every listing a delete rests on ends before any delete
+        await reconciliation.list()
+        for stage in (trash, reconciliation):
+            async for triple in stage.run():
+                yield triple
         async for triple in relist(self.source, Scope(s), self.refresh):
             yield triple
         self.new_cursor = C.build(fingerprint, dict.fromkeys(kinds, started), account or state.account, steps)

@@ -28,7 +28,11 @@ Rules:
    the index lacks, go to the run's :class:`~.refresh.Refresh`. :func:`~.refresh.relist` reads
    them by id at the end of the run: not found → ``OP_DELETE``; found → indexed. So nothing is
    deleted on the strength of a listing that an item slipped through (paging under deletes),
-   and a restore the trash diff could not see comes back.
+   and a restore the trash diff could not see comes back. Under a per-space cap or advanced
+   rules, reading by id cannot tell "beyond the cap" or "no longer matched" from "still there",
+   so an index id the full sync's listing lacks is deleted at once. The documents that carry a
+   vanished page, blog post or folder in their ``ancestors`` are read again too (its children
+   moved up when it was trashed, and it was purged before the next run).
 5. **Labels**: where labels are indexed, the listed labels of each page, blog post and
    attachment are compared with the stored ones (``index_view.stored``, 500 a call); a
    document whose labels differ is read again.
@@ -51,6 +55,7 @@ from typing import Any
 
 from connectors.errors import SyncError
 from connectors.index_view import STORED_BATCH
+from connectors.source import OP_DELETE
 from connectors.sources.confluence import idset
 from connectors.sources.confluence.cursor import content_types
 from connectors.sources.confluence.documents import labels_of
@@ -63,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 RECONCILED_AT = "reconciled_at"
 _LABELLED = ("page", "blogpost", "attachment")
+_HIERARCHY = ("page", "blogpost", "folder")
 
 
 async def full_sync_marks(source, started: dt.datetime, *, whole_site: bool) -> dict:
@@ -118,31 +124,43 @@ class Reconciliation:
         minutes = self.settings.reconcile_interval_minutes
         self.due = minutes == 0 or last is None or started - last >= dt.timedelta(minutes=minutes)
         self.at = started if self.due else last
+        self.listed: dict[str, array] | None = None
 
     def entry(self) -> dict:
         return {RECONCILED_AT: iso_utc(self.at)} if self.at is not None else {}
 
-    async def run(self) -> AsyncIterator[tuple[dict, Any, str]]:
-        if not self.due:
-            return
+    async def list(self) -> None:
+        """Rules 2, 3 and 5 when due: the scope's ids, listed to the end before anything of the
+        run is deleted (rule 6)."""
         kinds = content_types(self.settings)
-        if not kinds:
+        if not self.due or not kinds:
             return
-        labels = _Labels(self.source.index_view, self.listing.refresh) if self.settings.on("index_labels") else None
+        labels = (
+            _Labels(self.source.index_view, self.listing.refresh)
+            if self.settings.on("index_labels")
+            else None
+        )
         listed: dict[str, array] = {kind: array("q") for kind in kinds}
         await self._list(listed, labels)
         if labels is not None:
             await labels.flush()
-        for kind, ids in listed.items():
-            listed[kind] = idset.sorted_ids(ids)
-        await self._against_the_index(listed)
-        return
-        yield  # pragma: no cover  (every difference is yielded by the refresh stage)
+        self.listed = {kind: idset.sorted_ids(ids) for kind, ids in listed.items()}
 
-    async def _against_the_index(self, listed: dict[str, array]) -> None:
-        """Rules 3 and 4: the index's ids streamed against the listed ones."""
+    async def run(self) -> AsyncIterator[tuple[dict, Any, str]]:
+        """Rule 4, after :meth:`list`."""
+        listed, self.listed = self.listed, None
+        if listed is None:
+            return
+        exact = bool(self.listing.rules) or self.settings.max_docs_per_space is not None
+        async for triple in self._against_the_index(listed, exact):
+            yield triple
+
+    async def _against_the_index(self, listed: dict[str, array], exact: bool) -> AsyncIterator[tuple]:
+        """Rules 3 and 4: the index's ids streamed against the listed ones. ``exact``: the
+        listing was the full sync's own (cap, rules), so what it lacks is deleted at once."""
         refresh = self.listing.refresh
         held = {kind: bytearray(len(ids)) for kind, ids in listed.items()}
+        gone_parents: list[str] = []
         async for doc_id in self.source.index_view.ids(list(listed)):
             parts = split_id(doc_id)
             value = idset.to_int(parts[1]) if parts else None
@@ -152,11 +170,24 @@ class Reconciliation:
             i = bisect.bisect_left(ids, value)
             if i < len(ids) and ids[i] == value:
                 held[parts[0]][i] = 1
-            else:
+                continue
+            if parts[0] in _HIERARCHY:
+                gone_parents.append(parts[1])
+            if not exact:
                 refresh.add([doc_id])
+            elif not refresh.was_yielded(doc_id):
+                refresh.yielded(doc_id)
+                yield {"_id": doc_id}, None, OP_DELETE
         for kind, ids in listed.items():
             marks = held[kind]
             refresh.add(f"{kind}-{ids[i]}" for i in range(len(ids)) if not marks[i])
+        # what carried a vanished page, blog post or folder in its ancestors changed without a
+        # version (children moved up when it was trashed, then it was purged): read it again
+        for start in range(0, len(gone_parents), STORED_BATCH):
+            batch = gone_parents[start : start + STORED_BATCH]
+            refresh.add(
+                [doc_id async for doc_id, _ in self.source.index_view.matching("ancestors.id", batch)]
+            )
 
     # -- listing the scope --------------------------------------------------------------------
     async def _list(self, listed: dict[str, array], labels: _Labels | None) -> None:
@@ -171,7 +202,9 @@ class Reconciliation:
         allowed = None
         for kind in listed:
             expand = self._expand(kind, scope)
-            stream = self.source.api.search(scope.listing_cql(kind, space_keys), expand=expand, what=f"{kind} ids")
+            stream = self.source.api.search(
+                scope.listing_cql(kind, space_keys), expand=expand, what=f"{kind} ids"
+            )
             if kind in KIND_TOGGLES:
                 async for item in self.source._guarded(f"the {kind} ids of the scope", stream):
                     if scope.in_date_window(item):

@@ -131,14 +131,20 @@ class TrashDiff:
         self.source = source
         self.refresh = refresh
         self.whole_site = whole_site
+        self.before: Trash | None = None
         self.now: Trash | None = None
 
     def entry(self) -> dict:
         return self.now.entry() if self.now is not None else {}
 
-    async def run(self, raw_cursor: Any) -> AsyncIterator[tuple[dict, Any, str]]:
-        before = read(raw_cursor)
+    async def list(self, raw_cursor: Any) -> None:
+        """Rule 1: list the trash (before anything of the run is deleted)."""
+        self.before = read(raw_cursor)
         self.now = await list_trash(self.source, whole_site=self.whole_site)
+
+    async def run(self) -> AsyncIterator[tuple[dict, Any, str]]:
+        """Rules 3 and 4, after :meth:`list`."""
+        before = self.before
         trashed: dict[str, list[int]] = {}
         gone: dict[str, list[int]] = {}
         for kind, ids in self.now.ids.items():
