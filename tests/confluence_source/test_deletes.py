@@ -13,7 +13,7 @@ from connectors.index_view import MemoryIndexView
 from connectors.source import OP_DELETE, OP_INDEX
 from connectors.sources.confluence import idset, trash
 from connectors.sources.confluence.client import ConfluenceHTTPError
-from tests.confluence_source.test_incremental import first, full, incremental_on, mutate, post, resolved
+from tests.confluence_source.test_incremental import first, full, incremental_on, mutate, resolved
 from tests.confluence_source.test_integration import source_for
 
 __all__ = ["incremental_on"]  # the autouse fixture that switches incremental sync on
