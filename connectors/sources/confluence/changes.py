@@ -27,14 +27,17 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
    path (at most the cap's worth of items).
 5. **Failure**: a listing that fails after its retries raises ``SyncError``; the new cursor
    (:attr:`ChangeListing.new_cursor`) exists only once every listing completed.
+6. **Keyset paging**: every window listing is paged by ``lastmodified`` key (:mod:`.keyset`),
+   so an item edited during the listing cannot shift another one out of it.
+7. **Deletes**: after the windows, the trash diff (:mod:`.trash`, every run) and, when due, the
+   id reconciliation (:mod:`.reconcile`) list first — every listing a delete rests on ends
+   before the run's first delete — then yield their deletes and add what they must read again
+   to :attr:`refresh`; their cursor entries (``trash``, ``reconciled_at``) join the new cursor.
 
-Known limits of this slice (the next ones slot in here): deletes, trash and restores (trash
-listings diffed between runs, an id reconciliation on a longer period), moves and renames
-(ancestors and space fields of a subtree, renamed spaces), new or renamed space documents, and
-document-level security are not listed yet; ``incremental_sync_enabled`` stays ``False`` until
-the oracle campaign shows incremental == full. An item whose position in a listing shifts
-because another item of the same window is edited during the listing (offset paging) could be
-skipped; keyset paging on ``lastmodified`` is the planned remedy.
+Known limits of this slice (the next ones slot in here): moves and renames (ancestors and space
+fields of a subtree, renamed spaces), new or renamed space documents, and document-level
+security are not listed yet; ``incremental_sync_enabled`` stays ``False`` until the oracle
+campaign shows incremental == full.
 """
 
 from __future__ import annotations

@@ -38,8 +38,9 @@ Rules:
 4. **Refusal**. :func:`parse` raises ``FullSyncRequired`` with a sentence a person understands for:
    no cursor, another format, another scope, a missing type mark, or a mark that is not a time.
 
-Deletes, restores (trash diffs), moves and renames add their own entries under ``types`` or next
-to it in a later slice; a cursor without them then reads as "not yet known" for those parts.
+Stages add their own entries next to ``types``: ``trash`` (:mod:`.trash`) and ``reconciled_at``
+(:mod:`.reconcile`); a cursor without one reads as "not yet known" for that part. Moves and
+renames add theirs in a later slice.
 """
 
 from __future__ import annotations
