@@ -31,6 +31,7 @@ class DataCenterSite:
 
     def __init__(self):
         self.cql: list[str] = []
+        self.trash: list[str] = []  # the trash searches (a full sync lists the trash first)
         self.urls: list[str] = []
 
     @staticmethod
@@ -50,6 +51,9 @@ class DataCenterSite:
         if path.endswith("/rest/api/space"):
             keys = params.get("spaceKey")
             return self._page([s for s in site.V1_SPACES if not keys or s["key"] == keys], params)
+        if path.endswith("/rest/api/content/search") and "cqlcontext" in params:
+            self.trash.append(params["cql"])  # the site has nothing in the trash
+            return self._page([], params)
         if path.endswith("/rest/api/content/search"):
             self.cql.append(params["cql"])
             return self._page([i for i in ITEMS if site.matches(i, params["cql"])], params)

@@ -12,7 +12,8 @@ import pytest
 
 from connectors.errors import FullSyncRequired, SyncError
 from connectors.filtering import Filter
-from connectors.source import OP_INDEX
+from connectors.index_view import MemoryIndexView
+from connectors.source import OP_DELETE, OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence.datasource import ConfluenceDataSource
 from tests.confluence_source.test_integration import admin_get, source_for
@@ -57,14 +58,25 @@ async def full(mock, mode, filtering=None, **values):
         await source.close()
 
 
-async def incremental(mock, mode, cursor, filtering=None, **values):
+async def incremental(mock, mode, cursor, filtering=None, index=None, **values):
+    """The documents an incremental indexes. ``index`` (the previous syncs' documents, read
+    through a :class:`MemoryIndexView`; empty when not given) is updated with every operation
+    when the run ends, as the sink would leave the index."""
+    index = index if index is not None else {}
     source = source_for(mock, mode, **values)
-    docs = {}
+    source.set_index_view(MemoryIndexView(dict(index)))  # what the index held when the run began
+    docs, deleted = {}, set()
     try:
         async for doc, lazy, op in source.get_docs_incrementally(cursor, filtering):
-            assert op == OP_INDEX
-            assert doc["_id"] not in docs, f"{doc['_id']} yielded twice"
-            docs[doc["_id"]] = await resolved(doc, lazy)
+            assert doc["_id"] not in docs and doc["_id"] not in deleted, f"{doc['_id']} yielded twice"
+            if op == OP_DELETE:
+                deleted.add(doc["_id"])
+            else:
+                assert op == OP_INDEX
+                docs[doc["_id"]] = await resolved(doc, lazy)
+        for doc_id in deleted:
+            index.pop(doc_id, None)
+        index.update(docs)
         return docs, source.sync_cursor()
     finally:
         await source.close()
@@ -114,7 +126,8 @@ async def test_an_incremental_yields_exactly_the_changes_as_a_full_sync_builds_t
         {"op": "create_blogpost", "space_key": "ENG", "title": "Fresh news", "body": "<p>hello</p>"},
     )
     assert results[2]["id"] == attachment["id"]  # a new version keeps the attachment's id
-    changed, new_cursor = await incremental(mock, mode, cursor)
+    index = dict(before)
+    changed, new_cursor = await incremental(mock, mode, cursor, index=index)
     after, _ = await full(mock, mode)
     expected = {
         f"page-{page['id']}",
@@ -132,8 +145,9 @@ async def test_an_incremental_yields_exactly_the_changes_as_a_full_sync_builds_t
     assert new_cursor["account"] == cursor["account"] and cursor["account"]
     for kind, mark in new_cursor["types"].items():
         assert mark["through"] > cursor["types"][kind]["through"], kind
-    again, _ = await incremental(mock, mode, new_cursor)
+    again, _ = await incremental(mock, mode, new_cursor, index=index)
     assert set(again) <= expected
+    assert index == after  # the index the two incrementals leave is the fresh full sync's
 
 
 @pytest.mark.parametrize("flavor,mode", MODES)
@@ -141,27 +155,28 @@ async def test_an_idle_incremental_costs_the_same_few_requests_however_many_spac
     confluence_factory, flavor, mode
 ):
     mock = await confluence_factory(flavor=flavor)
-    _, cursor = await full(mock, mode)
+    index, cursor = await full(mock, mode)
     kinds = len(cursor["types"])
-    changed, cursor = await incremental(mock, mode, cursor)  # DC: measures the zone's offset once
+    changed, cursor = await incremental(mock, mode, cursor, index=index)  # DC: measures the zone once
     assert changed == {}
     # Cloud names the user's time zone (the mock's default UTC): nothing to measure; Data Center
     # names none, so the offset CQL reads literals in is measured (the mock reads them in UTC)
     named = flavor == "cloud"
     assert ("zone_offset_steps" not in cursor) if named else (cursor["zone_offset_steps"] == 0)
     start = await request_total(mock)
-    changed, cursor = await incremental(mock, mode, cursor)
+    changed, cursor = await incremental(mock, mode, cursor, index=index)
     idle = await request_total(mock) - start
     assert changed == {}
-    # the current user, the list of spaces (one page of 250) and one listing per type (DC: + the
-    # latest change and 2 probes confirming the measured offset); no exits listing (no clause)
-    assert idle == 1 + 1 + kinds + (0 if named else 3)
+    # the current user, the list of spaces (one page), one listing per type and the trash (Cloud:
+    # + its trashed attachments; DC: + the latest change and 2 probes confirming the measured
+    # offset); no exits listing (no clause)
+    assert idle == 1 + 1 + kinds + (2 if named else 1 + 3)
     await mutate(mock, *({"op": "create_space", "key": f"NEW{i}", "name": f"New {i}"} for i in range(12)))
-    changed, cursor = await incremental(mock, mode, cursor)  # each new space: its document, home page
+    changed, cursor = await incremental(mock, mode, cursor, index=index)  # each new space: doc, home page
     assert sorted(d["type"] for d in changed.values()) == ["page"] * 12 + ["space"] * 12
     start = await request_total(mock)
     # the home pages are re-read while inside the overlap; the requests stay the same few
-    await incremental(mock, mode, cursor)
+    await incremental(mock, mode, cursor, index=index)
     assert await request_total(mock) - start == idle
 
 
@@ -186,6 +201,7 @@ async def test_a_failing_listing_fails_the_incremental_and_keeps_no_cursor(confl
     _, cursor = await full(mock, "cloud")
     await post(mock, "/__admin/faults", {"path": ".*/content/search", "count": 100, "status": 500})
     source = source_for(mock, "cloud", retry_count=1)
+    source.set_index_view(MemoryIndexView({}))
     with pytest.raises(SyncError, match="Could not read .*HTTP 500"):
         async for _ in source.get_docs_incrementally(cursor):
             pass
@@ -211,7 +227,7 @@ async def test_filters_behave_as_in_the_full_sync(confluence_cloud):
         {"op": "add_comment", "container_id": outside["id"], "body": "<p>excluded space</p>"},
     )
     assert results[2]["type"] == "blogpost"
-    changed, _ = await incremental(mock, "cloud", cursor, **values)
+    changed, _ = await incremental(mock, "cloud", cursor, index=before, **values)
     after, _ = await full(mock, "cloud", **values)
     assert set(changed) == {f"page-{inside['id']}"}
     assert changed[f"page-{inside['id']}"] == after[f"page-{inside['id']}"]
@@ -222,7 +238,7 @@ async def test_per_space_cap_relists_the_changed_space_as_the_full_sync(confluen
     before, cursor = await full(mock, "cloud", max_num_of_docs_from_each_space=5)
     page = first(before, "page")
     await mutate(mock, {"op": "update", "id": page["id"], "body": "<p>capped</p>"})
-    changed, _ = await incremental(mock, "cloud", cursor, max_num_of_docs_from_each_space=5)
+    changed, _ = await incremental(mock, "cloud", cursor, index=before, max_num_of_docs_from_each_space=5)
     after, _ = await full(mock, "cloud", max_num_of_docs_from_each_space=5)
     in_space = {
         k: v for k, v in after.items() if v.get("space_key") == page["space_key"] and v["type"] != "space"
@@ -241,7 +257,7 @@ async def test_advanced_rules_mode_is_incremental(confluence_cloud):
         {"op": "add_comment", "container_id": page["id"], "body": "<p>rule comment</p>"},
         {"op": "create_blogpost", "space_key": "ENG", "title": "Not matched", "body": "<p>x</p>"},
     )
-    changed, _ = await incremental(mock, "cloud", cursor, rules)
+    changed, _ = await incremental(mock, "cloud", cursor, rules, index=before)
     after, _ = await full(mock, "cloud", rules)
     space = f"space-{page['space_id']}"
     assert set(changed) == {f"page-{page['id']}", f"comment-{results[1]['id']}", space}

@@ -9,10 +9,9 @@ Elasticsearch, whose ``stored`` is a real-time get)."""
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
+from connectors.errors import FullSyncRequired
 from connectors.filtering import Filter
 from connectors.index_view import MemoryIndexView
 from connectors.source import OP_DELETE, OP_INDEX
@@ -157,9 +156,7 @@ async def test_a_renamed_page_refreshes_descendants_comments_and_attachments(
     assert all(ops.get(p["_id"]) == OP_INDEX for p in below)
 
 
-async def test_a_plain_edit_costs_no_extra_request_and_a_view_less_run_says_it_skips(
-    confluence_cloud, caplog
-):
+async def test_a_plain_edit_costs_no_extra_request_and_a_view_less_run_is_refused(confluence_cloud):
     mock = confluence_cloud
     site = Site(mock, "cloud")
     docs = await site.full()
@@ -174,9 +171,8 @@ async def test_a_plain_edit_costs_no_extra_request_and_a_view_less_run_says_it_s
     assert ops == {page["_id"]: OP_INDEX}
     assert await request_total(mock) - start == idle  # the same listings, nothing more
     await site.equals_a_fresh_full_sync()
-    with caplog.at_level(logging.INFO):
-        await site.incremental(view=False)
-    assert "sub-tree checks skipped" in caplog.text
+    with pytest.raises(FullSyncRequired, match="needs a view of the content index"):
+        await site.incremental(view=False)  # the sub-tree, trash and reconciliation stages need it
 
 
 @pytest.mark.parametrize("flavor,mode", MODES)

@@ -14,13 +14,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from connectors.sources.confluence.client import ConfluenceClient
-from connectors.sources.confluence.paging import v1_items, v2_items
+from connectors.sources.confluence.client import ConfluenceClient, ConfluenceError
+from connectors.sources.confluence.paging import results_of, v1_items, v2_items
 
-#: Data Center caps ``limit`` at 50 with a body expansion and 200 with other expansions.
+#: Data Center caps ``limit`` at 50 with a body expansion, 200 with other expansions and 1000
+#: with none (Cloud caps silently too; both are paged to the end whatever they cap it at).
 LIMIT_WITH_BODY = 50
 LIMIT_WITHOUT_BODY = 200
+LIMIT_BARE = 1000
 V2_LIMIT = 250
+#: ``cqlcontext`` of a search of the trash only (§6: it widens the statuses searched).
+TRASHED_ONLY = '{"contentStatuses":["trashed"]}'
 
 _BASE = "version,space,history"
 
@@ -41,6 +45,8 @@ def expand_for(kind: str, *, labels: bool) -> str:
 
 
 def limit_for(expand: str) -> int:
+    if not expand:
+        return LIMIT_BARE
     return LIMIT_WITH_BODY if "body." in expand else LIMIT_WITHOUT_BODY
 
 
@@ -88,9 +94,21 @@ class ConfluenceApi:
             yield space
 
     async def search(
-        self, cql: str, *, expand: str, max_items: int | None = None, what: str = "content"
+        self,
+        cql: str,
+        *,
+        expand: str,
+        max_items: int | None = None,
+        what: str = "content",
+        cqlcontext: str | None = None,
     ) -> AsyncIterator[dict]:
-        params = {"cql": cql, "expand": expand}
+        """Every result of ``cql`` (``expand`` empty: ids and types only, at the largest page
+        size); ``cqlcontext`` e.g. :data:`TRASHED_ONLY`."""
+        params = {"cql": cql}
+        if expand:
+            params["expand"] = expand
+        if cqlcontext:
+            params["cqlcontext"] = cqlcontext
         async for item in v1_items(
             self.client,
             "/rest/api/content/search",
@@ -100,6 +118,31 @@ class ConfluenceApi:
             what=what,
             max_items=max_items,
         ):
+            yield item
+
+    async def search_page(self, cql: str, *, expand: str) -> tuple[list[dict], bool]:
+        """The first page of ``cql`` at the largest page size for ``expand``, and whether more
+        may follow (a ``next`` link, or a page as long as the limit the server applied)."""
+        limit = limit_for(expand)
+        params: dict[str, Any] = {"cql": cql, "limit": limit}
+        if expand:
+            params["expand"] = expand
+        if not self.cloud:
+            params["start"] = 0
+        payload = await self.client.get_json("/rest/api/content/search", params)
+        results = results_of(payload, "search results")
+        applied = payload.get("limit")
+        applied = applied if isinstance(applied, int) and 0 < applied <= limit else limit
+        more = bool((payload.get("_links") or {}).get("next")) or len(results) >= applied
+        return results, more
+
+    async def trashed_attachments(self) -> AsyncIterator[dict]:
+        """Cloud: every attachment in the trash, site-wide (v2 ``/attachments?status=trashed``,
+        250 a page; ids carry an ``att`` prefix)."""
+        if not self.cloud:
+            raise ConfluenceError("the v2 attachment list exists on Confluence Cloud only")
+        params = {"status": "trashed", "limit": V2_LIMIT}
+        async for item in v2_items(self.client, "/api/v2/attachments", params, what="trashed attachments"):
             yield item
 
     async def children(self, content_id: str, child_type: str, *, expand: str) -> AsyncIterator[dict]:

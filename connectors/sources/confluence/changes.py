@@ -29,23 +29,24 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
    path (at most the cap's worth of items).
 5. **Failure**: a listing that fails after its retries raises ``SyncError``; the new cursor
    (:attr:`ChangeListing.new_cursor`) exists only once every listing completed.
-
-6. **Stages after the windows** (each in its own module, hooked here in a few lines): the
+6. **Keyset paging**: every window listing is paged by ``lastmodified`` key (:mod:`.keyset`),
+   so an item edited during the listing cannot shift another one out of it.
+7. **Deletes**: after the windows, the trash diff (:mod:`.trash`, every run) and, when due, the
+   id reconciliation (:mod:`.reconcile`) list first — every listing a delete rests on ends
+   before the run's first delete — then yield their deletes and add what they must read again
+   to :attr:`refresh`; their cursor entries (``trash``, ``reconciled_at``) join the new cursor.
+8. **Stages after the windows** (each in its own module, hooked here in a few lines): the
    sub-tree stage (:mod:`.hierarchy`: moves, renames, exits; it compares listed items with
-   their stored copies before they are yielded), the space stage (:mod:`.space_changes`:
-   renamed, archived, deleted, new spaces, space documents), then every id a stage asked to read
-   again (:func:`.refresh.relist`; under a per-space cap whole spaces, :mod:`.capped`).
+   their stored copies before they are yielded), the deletes of rule 7, the space stage
+   (:mod:`.space_changes`: renamed, archived, deleted, new spaces, space documents), then every
+   id a stage asked to read again (:func:`.refresh.relist`; under a per-space cap whole spaces,
+   :mod:`.capped`).
 
-Known limits of this slice (the next ones slot in here): deletes, trash and restores (trash
-listings diffed between runs, an id reconciliation on a longer period) and document-level
-security are not listed yet; ``incremental_sync_enabled`` stays ``False`` until the oracle
-campaign shows incremental == full. Found only by the reconciliation: a page moved *without* a
-new version (the mock's ``new_version: false``; Confluence's behaviour is unverified), content
-that became invisible to the account (moved under a parent with read restrictions), spaces
-that vanished before the first run that kept a space map. In rules mode a space document whose
-space no rule reaches any more is not deleted. An item whose position in a listing shifts
-because another item of the same window is edited during the listing (offset paging) could be
-skipped; keyset paging on ``lastmodified`` is the planned remedy.
+Known limits (each found by the reconciliation instead, at its period): a page moved *without*
+a new version (the mock's ``new_version: false``; Confluence's behaviour is unverified), content
+that became invisible to the account (moved under a parent with read restrictions), spaces that
+vanished before the first run that kept a space map. In rules mode a space document whose space
+no rule reaches any more is not deleted. Document-level security is not listed yet.
 """
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ from connectors.sources.confluence.api import expand_for
 from connectors.sources.confluence.capped import CappedSpaces
 from connectors.sources.confluence.client import ConfluenceError
 from connectors.sources.confluence.hierarchy import Hierarchy
+from connectors.sources.confluence.keyset import Window, window_items
+from connectors.sources.confluence.reconcile import Reconciliation
 from connectors.sources.confluence.refresh import Refresh, relist
 from connectors.sources.confluence.rules import advanced_rules_of, queries, without_order_by
 from connectors.sources.confluence.rules_refresh import as_child_listing
 from connectors.sources.confluence.scope import CHANGES_ORDER, CHILD_TOGGLES, KIND_TOGGLES, Scope
 from connectors.sources.confluence.space_changes import SpaceChanges
+from connectors.sources.confluence.trash import TrashDiff
 from connectors.utils import parse_utc
 
 logger = logging.getLogger(__name__)
@@ -104,6 +108,8 @@ class ChangeListing:
         fingerprint = C.ScopeFingerprint.of(s, self.rules, self.filtering)
         kinds = C.content_types(s)
         state = C.parse(raw_cursor, fingerprint, kinds)
+        if self.source.index_view is None:
+            raise FullSyncRequired("An incremental sync needs a view of the content index; none was given.")
         started = self.source._now()
         user = await self._current_user()
         account = C.account_of(user)
@@ -122,8 +128,8 @@ class ChangeListing:
                     "The time zone of CQL dates is unknown: change windows widened by %s each side",
                     C.ANY_ZONE,
                 )
-        windows = {kind: C.window_clause(state.marks[kind], started, zone, widen) for kind in kinds}
-        widest = C.window_clause(min(state.marks.values()), started, zone, widen) if windows else ""
+        windows = {kind: Window(state.marks[kind], started, zone, widen) for kind in kinds}
+        widest = Window(min(state.marks.values()), started, zone, widen) if windows else None
         await self._stages(state, kinds)  # spaces listed; sub-tree and per-space cap stages ready
         if self.rules and windows:
             stream = self._rule_changes(windows, widest)
@@ -137,11 +143,19 @@ class ChangeListing:
         # the stages that find changes without a version add the ids they touch to self.refresh
         if windows:
             await self.hierarchy.settle(self._exits_cql(windows, widest))
+        trash = TrashDiff(self.source, self.refresh, whole_site=bool(self.rules))  # :mod:`.trash`
+        reconciliation = Reconciliation(self, raw_cursor, started)  # :mod:`.reconcile`, when due
+        await trash.list(raw_cursor)  # every listing a delete rests on ends before any delete
+        await reconciliation.list()
+        for stage in (trash, reconciliation):
+            async for triple in stage.run():
+                yield triple
         async for triple in self._after_windows():
             yield triple
         self.new_cursor = C.build(
             fingerprint, dict.fromkeys(kinds, started), account or state.account, steps, self.spaces.seen
         )
+        self.new_cursor.update({**trash.entry(), **reconciliation.entry()})
 
     async def _stages(self, state: C.Cursor, kinds: tuple[str, ...]) -> None:
         """The space stage (:mod:`.space_changes`, its listing read now), the sub-tree stage
@@ -177,7 +191,7 @@ class ChangeListing:
             async for triple in self.capped.diff():
                 yield triple
 
-    def _exits_cql(self, windows: dict[str, str], widest: str) -> str | None:
+    def _exits_cql(self, windows: dict[str, Window], widest: Window) -> str | None:
         """The exits listing of :mod:`.hierarchy` (rule 3) over the types with a window."""
         if self.rules:
             kinds = [k for k in _HIERARCHY if k in windows]
@@ -232,14 +246,13 @@ class ChangeListing:
         except ConfluenceError as exc:
             raise SyncError(f"Could not read the current user: {self.source._explain(exc)}") from None
 
-    def _search(self, cql: str, kind: str, what: str) -> AsyncIterator[dict]:
-        labels = self.settings.on("index_labels")
-        return self.source._guarded(
-            what, self.source.api.search(cql, expand=expand_for(kind, labels=labels), what=what)
-        )
+    def _search(self, cql: str, kind: str, what: str, window: Window) -> AsyncIterator[dict]:
+        """The items of a change listing ``cql`` (holding ``window``), paged by key (:mod:`.keyset`)."""
+        expand = expand_for(kind, labels=self.settings.on("index_labels"))
+        return window_items(self.source, cql, window, expand=expand, what=what)
 
     # -- the configured scope --------------------------------------------------------------
-    async def _scope_changes(self, windows: dict[str, str]) -> AsyncIterator[tuple[dict, Any]]:
+    async def _scope_changes(self, windows: dict[str, Window]) -> AsyncIterator[tuple[dict, Any]]:
         s = self.settings
         scope = Scope(s)
         space_keys = await self._capped_spaces()
@@ -253,8 +266,8 @@ class ChangeListing:
         for kind in _HIERARCHY:
             if kind not in windows:
                 continue
-            cql = scope.changes_cql(kind, windows[kind], space_keys)
-            async for item in self._search(cql, kind, f"changed {kind}s"):
+            cql = scope.changes_cql(kind, str(windows[kind]), space_keys)
+            async for item in self._search(cql, kind, f"changed {kind}s", windows[kind]):
                 if not scope.in_date_window(item):
                     self.hierarchy.dropped(kind, item)  # a candidate exit (edited out of the window)
                 elif self.source._first_time(seen, kind, item):
@@ -264,8 +277,8 @@ class ChangeListing:
             if kind not in windows:
                 continue
             wanted = scope.wanted_containers(kind)
-            cql = scope.changes_cql(kind, windows[kind], space_keys)
-            async for item in self._search(cql, kind, f"changed {kind}s"):
+            cql = scope.changes_cql(kind, str(windows[kind]), space_keys)
+            async for item in self._search(cql, kind, f"changed {kind}s", windows[kind]):
                 if allowed is None:  # the ID filters' containers, read once and only if needed
                     allowed = await self.source._container_scope(
                         None, {"page", "blogpost"}, scope, space_keys
@@ -286,14 +299,14 @@ class ChangeListing:
         return self.space_keys
 
     async def _changed_spaces_again(
-        self, windows: dict[str, str], scope: Scope, space_keys: tuple[str, ...] | None
+        self, windows: dict[str, Window], scope: Scope, space_keys: tuple[str, ...] | None
     ) -> AsyncIterator[tuple[dict, Any]]:
         """Per-space cap: the spaces with a change in any window, each listed by the full path."""
         changed: dict[str, dict] = {}
         for kind, window in windows.items():
-            cql = scope.changes_cql(kind, window, space_keys)
-            stream = self.source.api.search(cql, expand="space", what=f"changed {kind}s")
-            async for item in self.source._guarded(f"changed {kind}s", stream):
+            cql = scope.changes_cql(kind, str(window), space_keys)
+            stream = window_items(self.source, cql, window, expand="space,version", what=f"changed {kind}s")
+            async for item in stream:
                 self.hierarchy.listed(kind, item)  # stored in another space: that one too
                 space = item.get("space") or {}
                 if space.get("key"):
@@ -303,7 +316,9 @@ class ChangeListing:
                 yield doc, lazy
 
     # -- advanced rules --------------------------------------------------------------------
-    async def _rule_changes(self, windows: dict[str, str], window: str) -> AsyncIterator[tuple[dict, Any]]:
+    async def _rule_changes(
+        self, windows: dict[str, Window], window: Window
+    ) -> AsyncIterator[tuple[dict, Any]]:
         """Each rule ANDed with the widest window of the types (one listing per rule), then the
         changed comments and attachments of containers a rule matches (as the full sync lists
         the children of every page and blog post a rule matches)."""
@@ -314,7 +329,8 @@ class ChangeListing:
         direct: dict[str, int] = {}  # comment/attachment id -> the first rule that returns it
         for index, rule in enumerate(rules):
             cql = f"({rule}) and {window} {CHANGES_ORDER}"
-            async for item in self._search(cql, "any", f"the changes of advanced rule {index} ({rule})"):
+            what = f"the changes of advanced rule {index} ({rule})"
+            async for item in self._search(cql, "any", what, window):
                 kind = item.get("type")
                 async for pair in self._space_doc_once(item, spaces_done):
                     yield pair
@@ -328,7 +344,7 @@ class ChangeListing:
             return
         batch: list[dict] = []
         cql = f"type in ({', '.join(children)}) and {window} {CHANGES_ORDER}"
-        async for item in self._search(cql, "any", "changed comments and attachments"):
+        async for item in self._search(cql, "any", "changed comments and attachments", window):
             if f"{item.get('type')}-{item.get('id')}" in seen:
                 continue
             batch.append(item)

@@ -25,6 +25,10 @@ DEFAULT_BODY_CHARS = 1_000_000
 #: Text limits (characters): a longer value is a paste error, and it would end up in a request
 #: line or header that Confluence's web server refuses (8 KB is a common limit). Space keys are
 #: at most 255 characters in Confluence.
+#: Minutes between two id reconciliations of an incremental sync (0: every incremental), at
+#: most a year (a bigger value is a typo: deletes would then wait for a full sync).
+DEFAULT_RECONCILE_MINUTES = 1440
+MAX_RECONCILE_MINUTES = 525_600
 MAX_URL_CHARS = 2048
 MAX_CREDENTIAL_CHARS = 1024
 MAX_SPACE_KEY_CHARS = 255
@@ -252,6 +256,22 @@ def default_configuration() -> dict[str, dict[str, Any]]:
                 validations=[{"type": "greater_than", "constraint": 0}],
                 tooltip="Reading the text of one attachment may take this long; a slower file is "
                 "indexed without content and the reason is recorded.",
+            ),
+            "reconcile_interval_minutes": field(
+                "Reconciliation interval (minutes)",
+                type="int",
+                default_value=DEFAULT_RECONCILE_MINUTES,
+                value=DEFAULT_RECONCILE_MINUTES,
+                required=False,
+                ui_restrictions=["advanced"],
+                validations=[
+                    {"type": "greater_than", "constraint": -1},
+                    {"type": "less_than", "constraint": MAX_RECONCILE_MINUTES + 1},
+                ],
+                tooltip="How often an incremental sync also compares every ID in scope with the index, "
+                "to remove deleted comments, purged content and attachments and to catch label "
+                "changes (0: every incremental sync). Trashed and restored content is found on "
+                "every incremental sync regardless.",
             ),
             "use_document_level_security": field(
                 "Enable document level security",

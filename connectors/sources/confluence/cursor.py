@@ -43,8 +43,9 @@ Rules:
    new space (:mod:`.space_changes`). It is optional: a cursor without it (written before it
    existed) is still used, and reads as "not yet known" (``Cursor.spaces`` is ``None``).
 
-Deletes and restores (trash diffs) add their own entries under ``types`` or next to it; a cursor
-without them then reads as "not yet known" for those parts.
+Stages add their own entries next to ``types``: ``spaces`` (rule 5, :mod:`.space_changes`),
+``trash`` (:mod:`.trash`) and ``reconciled_at`` (:mod:`.reconcile`); a cursor without one reads as
+"not yet known" for that part.
 """
 
 from __future__ import annotations

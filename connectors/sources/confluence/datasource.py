@@ -39,6 +39,7 @@ from connectors.sources.confluence.client import (
 )
 from connectors.sources.confluence.config import FLAVOURS, default_configuration
 from connectors.sources.confluence.merge import bounded_merge
+from connectors.sources.confluence.reconcile import full_sync_marks
 from connectors.sources.confluence.rules import (
     RemoteCqlValidator,
     advanced_rules_of,
@@ -213,6 +214,7 @@ class ConfluenceDataSource(BaseDataSource):
         cql_queries = queries(rules) if rules else None
         started = self._now()
         self._spaces_seen = {}
+        deletes = await full_sync_marks(self, started, whole_site=bool(cql_queries))  # before the content
         if cql_queries:
             stream = self._docs_from_cql(cql_queries)
         else:
@@ -228,6 +230,7 @@ class ConfluenceDataSource(BaseDataSource):
             await self._account_id(),
             spaces=self._spaces_seen,
         )
+        self._sync_cursor.update(deletes)
 
     async def _account_id(self) -> str | None:
         """The syncing account's stable id (a cursor belongs to the account that listed it), or

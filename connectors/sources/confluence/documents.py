@@ -177,7 +177,7 @@ def _common_fields(
         "created_at": utc_iso(created),
         "updated_at": utc_iso(updated),
         "version": (item.get("version") or {}).get("number"),
-        "labels": _labels(item) if labels_on else [],
+        "labels": labels_of(item) if labels_on else [],
     }
 
 
@@ -227,7 +227,8 @@ def _comment_ancestors(ancestors: list[dict[str, Any]]) -> list[str]:
     return [a["id"] for a in ancestors if a.get("type") == COMMENT]
 
 
-def _labels(item: dict[str, Any]) -> list[str]:
+def labels_of(item: dict[str, Any]) -> list[str]:
+    """The label names of a v1 content object listed with ``metadata.labels``, in its order."""
     results = ((item.get("metadata") or {}).get("labels") or {}).get("results") or []
     labels = [label.get("name") or label.get("label") for label in results if isinstance(label, dict)]
     return [label for label in labels if label]

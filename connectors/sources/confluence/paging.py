@@ -23,7 +23,7 @@ from connectors.sources.confluence.client import ConfluenceClient, ConfluenceErr
 MAX_PAGES = 1_000_000
 
 
-def _results(payload: Any, what: str) -> list:
+def results_of(payload: Any, what: str) -> list:
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
         raise ConfluenceError(f"unexpected response while listing {what}: no 'results' list")
     return payload["results"]
@@ -38,7 +38,7 @@ async def v2_items(
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         payload, header_next = await client.get_json_and_next(url, query)
-        results = _results(payload, what)
+        results = results_of(payload, what)
         for item in results:
             yield item
         next_link = (payload.get("_links") or {}).get("next") or header_next
@@ -78,7 +78,7 @@ async def v1_items(
             if ahead is None:  # no next page was asked for: the list is complete
                 return
             payload, ahead = await ahead, None
-            results = _results(payload, what)
+            results = results_of(payload, what)
             next_link = (payload.get("_links") or {}).get("next")
             more = bool(results) and bool(next_link)
             if more and follow_next and next_link == previous_next:

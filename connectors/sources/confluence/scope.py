@@ -81,6 +81,19 @@ class Scope:
             return None
         return f"({' or '.join(terms)}) and {window} {CHANGES_ORDER}"
 
+    def trash_cql(self, kinds: list[str], *, whole_site: bool) -> str:
+        """The trash of ``kinds`` in the configured spaces (or the whole site: advanced rules),
+        searched with :data:`.api.TRASHED_ONLY`; no ID or date clauses (a trashed item's place
+        and dates are not what decided whether it was indexed)."""
+        spaces = [] if whole_site else self._space_clauses(None)
+        return " and ".join([f"type in ({', '.join(kinds)})", *spaces])
+
+    def listing_cql(self, kind: str, space_keys: tuple[str, ...] | None = None) -> str:
+        """Every ``kind`` of the scope at once (the clauses of :meth:`cql` for every configured
+        space, or ``space_keys``), oldest first: what the reconciliation lists, ids only."""
+        clauses = [f"type = {kind}", *self._space_clauses(space_keys), *self._kind_clauses(kind)]
+        return " and ".join(clauses) + " order by created asc"
+
     def _space_clauses(self, space_keys: tuple[str, ...] | None) -> list[str]:
         """``space in (...)`` for a list of spaces, else ``space not in (<excluded>)`` if any."""
         s = self.settings

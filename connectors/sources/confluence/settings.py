@@ -39,6 +39,7 @@ from connectors.sources.confluence.config import (
     DC_PAT,
     DEFAULT_BODY_CHARS,
     DEFAULT_EXTRACTION_TIMEOUT,
+    DEFAULT_RECONCILE_MINUTES,
     TOGGLES,
     default_configuration,
 )
@@ -95,6 +96,7 @@ class Settings:
     concurrency: int
     extraction_timeout: float = float(DEFAULT_EXTRACTION_TIMEOUT)
     max_body_chars: int = DEFAULT_BODY_CHARS
+    reconcile_interval_minutes: int = DEFAULT_RECONCILE_MINUTES
     problems: tuple[str, ...] = dc_field(default=())
 
     @property
@@ -365,5 +367,6 @@ def read_settings(config) -> Settings:
         concurrency=form.get("concurrent_downloads"),
         extraction_timeout=float(form.get("extraction_timeout_seconds")),
         max_body_chars=form.get("max_body_chars"),
+        reconcile_interval_minutes=form.get("reconcile_interval_minutes"),
         problems=tuple(dict.fromkeys(form.problems)),
     )
