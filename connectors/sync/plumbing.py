@@ -88,7 +88,9 @@ def sink_counts(stats: Any) -> dict:
 
     ``indexed_document_volume`` is reported by the sink in bytes and stored on the job in MiB;
     ``failed_document_count`` (documents rejected or not downloaded: the sink's ``errors``) goes
-    to the job's ``metadata`` (see ``connectors.protocol.jobs``).
+    to the job's ``metadata`` (see ``connectors.protocol.jobs``), and so does
+    ``metadata_updated_document_count`` (of the indexed documents, those written as a partial
+    update of their unversioned fields, without a download: the sink's ``metadata_updates``).
     """
     if stats is None:
         return {}
@@ -100,4 +102,5 @@ def sink_counts(stats: Any) -> dict:
         "skipped": _read(stats, "skipped", "unchanged", "skipped_document_count"),
         "errors": _read(stats, "errors", "error_count", "failed"),
         "failed_document_count": _read(stats, "errors", "error_count", "failed"),
+        "metadata_updated_document_count": _read(stats, "metadata_updates"),
     }
