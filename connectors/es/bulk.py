@@ -196,6 +196,20 @@ class BulkSending:
         return response_body(response)
 
 
+def pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[str, Any]]:
+    """The bulk ``pipeline`` name and the ``_extract_binary_content``-style fields to add."""
+    if not pipeline:
+        return None, {}
+    if isinstance(pipeline, str):
+        return pipeline, {}
+    fields = {
+        f"_{key}": bool(pipeline[key])
+        for key in ("extract_binary_content", "reduce_whitespace", "run_ml_inference")
+        if key in pipeline
+    }
+    return pipeline.get("name") or None, fields
+
+
 def _reason(result: dict, status: int) -> str:
     """A rejected bulk item's ``type: reason (status N)``, read by the one error-body reader."""
     error = result.get("error")

@@ -95,7 +95,6 @@ class Lookups:
         self._lock = asyncio.Lock()
         self._last_add = 0.0
         self._timer: asyncio.Task | None = None
-        self.requests = 0  # _mget requests made
 
     def holds(self, doc_id: str) -> bool:
         """Whether ``doc_id`` waits here or is being decided."""
@@ -121,7 +120,6 @@ class Lookups:
             batch, self._waiting = self._waiting, []
             self._deciding_ids, self._waiting_ids = self._waiting_ids, set()
             try:
-                self.requests += 1
                 states = await self._fetch([listed.doc_id for listed in batch])
                 for listed in batch:
                     await self._decide(listed, states)

@@ -34,15 +34,12 @@ Rules:
 5. **Order.** A delete of an id waits for that id's look-up and download, so it is never
    reordered before the id's write. A delete of an id the index does not hold (404) is neither
    an error nor counted as deleted.
-6. **Retries**, one layer per failure kind (rules in :mod:`connectors.es.outage`): every request
-   the sink makes (``_bulk``, the pipeline check, the read of existing ids, the look-ups) is
-   retried by its :class:`~connectors.es.outage.OutagePolicy` while Elasticsearch does not answer
-   (connection refused or reset, timeout, 429/502/503/504 of the whole request), at most
-   ``outage_timeout`` seconds from the start of the first failed attempt; then the sink fails
-   with :class:`ElasticsearchUnavailable` and stops its other requests. Documents answered 429
-   inside a ``_bulk`` answer are resent alone, ``max_retries`` times after ``retry_interval``
-   backoff (each resend is again a request under the outage bound). Other item errors are
-   counted and logged with the document id.
+6. **Retries**, one layer per failure kind (:mod:`connectors.es.outage`): every request (``_bulk``,
+   the pipeline check, the read of existing ids, the look-ups) is retried while Elasticsearch
+   does not answer (connection refused or reset, timeout, 429/502/503/504 of the whole request),
+   at most ``outage_timeout`` seconds from the first failed attempt; then the sink fails with
+   :class:`ElasticsearchUnavailable` and stops its other requests. Items answered 429 are resent
+   alone (:mod:`connectors.es.bulk`); other item errors are counted and logged with the id.
 7. **Failed downloads.** A lazy download that raises (after the source's own retries) makes the
    document *failed*, never silently dropped: a document the index already holds keeps its
    indexed version untouched (and is not deleted as stale); any other is written with its listed
@@ -66,7 +63,14 @@ from typing import Any
 from elasticsearch import ApiError, NotFoundError, TransportError
 
 from connectors.errors import ElasticsearchUnavailable, ErrorBudgetExceeded, SyncCanceled, SyncError
-from connectors.es.bulk import ACTION_OVERHEAD, OP_CREATE, OP_PARTIAL, BulkSending, SyncStats
+from connectors.es.bulk import (
+    ACTION_OVERHEAD,
+    OP_CREATE,
+    OP_PARTIAL,
+    BulkSending,
+    SyncStats,
+    pipeline_settings,
+)
 from connectors.es.errors import MAX_REASON
 from connectors.es.errors import api_error_text as _api_error_text
 from connectors.es.existing import load_existing
@@ -108,7 +112,7 @@ class ContentSink(BulkSending):
     ):
         self.client = client
         self.index_name = index_name
-        self.pipeline_name, self._pipeline_fields = _pipeline_settings(pipeline)
+        self.pipeline_name, self._pipeline_fields = pipeline_settings(pipeline)
         self.chunk_size = max(1, int(chunk_size))
         self.chunk_max_bytes = max(1, int(float(chunk_max_mem_mb) * MIB))
         self.queue_max_size = max(1, int(queue_max_size))
@@ -183,14 +187,15 @@ class ContentSink(BulkSending):
             await self._route(op, doc_id, doc, lazy_download, indexed, indexed is not None)
         elif self._lookups is not None and op == OP_INDEX:  # an upsert is the source's explicit write
             await self._lookups.add(Listed(op, doc_id, doc, lazy_download))
-            self.stats.lookups = self._lookups.requests
         else:
+            await self._after_waiting(doc_id)
             await self._write(op, doc_id, doc, lazy_download, None)
 
     async def _route(
         self, op: str, doc_id: str, doc: dict, lazy_download, indexed: int | None, existed
     ) -> None:
         """Skip, partially update or write ``doc`` against its indexed ``state`` (rule 2)."""
+        await self._after_download(doc_id)
         source = self._stored(doc_id, doc)
         decided = verdict(indexed, state(source, self.unversioned_fields))
         if decided == SKIP:
@@ -203,6 +208,7 @@ class ContentSink(BulkSending):
 
     async def _write(self, op: str, doc_id: str, doc: dict, lazy_download, existed: bool | None) -> None:
         """Index ``doc``, after its lazy download (``existed``: whether the index holds it)."""
+        await self._after_download(doc_id)
         if lazy_download is None:
             await self._enqueue(op, doc_id, doc)
             return
@@ -217,12 +223,8 @@ class ContentSink(BulkSending):
         """Queue the deletion of ``doc_id`` (after any pending download of the same id)."""
         self._check_running()
         doc_id = str(doc_id)
-        if self._lookups is not None and self._lookups.holds(doc_id):
-            await self._lookups.flush()  # rule 5: the id's write first
-            self.stats.lookups = self._lookups.requests
-        pending = self._downloads.get(doc_id)
-        if pending is not None:
-            await asyncio.wait({pending})
+        await self._after_waiting(doc_id)
+        await self._after_download(doc_id)
         if self._existing is not None:
             self._existing.pop(doc_id, None)
         await self._put_op(OP_DELETE, doc_id, None)
@@ -315,6 +317,7 @@ class ContentSink(BulkSending):
     async def _fetch_states(self, ids: list[str]) -> dict[str, int | None]:
         """One look-up (:func:`connectors.es.lookup.indexed_states`) under the outage policy; a
         failure fails the sink (recorded here, so a look-up in the idle timer is not lost)."""
+        self.stats.lookups += 1
         try:
             return await self.outage.call(
                 f"a look-up of {len(ids)} listed documents in {self.index_name}",
@@ -329,6 +332,18 @@ class ContentSink(BulkSending):
             error = SyncError(f"looking up listed documents in {self.index_name} failed: {detail}")
             await self._fail(error)
             raise error from None
+
+    async def _after_waiting(self, doc_id: str) -> None:
+        """Rule 5: a write of ``doc_id`` waiting for its look-up is decided first (never called
+        while deciding a look-up: it would wait for itself)."""
+        if self._lookups is not None and self._lookups.holds(doc_id):
+            await self._lookups.flush()
+
+    async def _after_download(self, doc_id: str) -> None:
+        """Rule 5: a running download of ``doc_id`` is queued first (a newer write goes last)."""
+        pending = self._downloads.get(doc_id)
+        if pending is not None:
+            await asyncio.wait({pending})
 
     async def _looked_up(self, listed: Listed, states: dict[str, int | None]) -> None:
         if self._failure is not None:
@@ -347,8 +362,6 @@ class ContentSink(BulkSending):
             await self._lookups.close()
         except (QueueClosed, SyncError, SyncCanceled, ElasticsearchUnavailable):
             pass  # recorded in self._failure, raised by finish
-        finally:
-            self.stats.lookups = self._lookups.requests
 
     # -- producing --------------------------------------------------------------------------
     def _check_running(self, finishing: bool = False) -> None:
@@ -445,20 +458,6 @@ class ContentSink(BulkSending):
             self.logger.error(str(error))
         if self._queue is not None:
             await self._queue.fail(error)
-
-
-def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[str, Any]]:
-    """The bulk ``pipeline`` name and the ``_extract_binary_content``-style fields to add."""
-    if not pipeline:
-        return None, {}
-    if isinstance(pipeline, str):
-        return pipeline, {}
-    fields = {
-        f"_{key}": bool(pipeline[key])
-        for key in ("extract_binary_content", "reduce_whitespace", "run_ml_inference")
-        if key in pipeline
-    }
-    return pipeline.get("name") or None, fields
 
 
 def _clip(text: str) -> str:

@@ -200,3 +200,36 @@ async def test_a_look_up_that_gets_no_answer_fails_after_the_outage_bound(es):
     with pytest.raises(ElasticsearchUnavailable, match="look-up of 1 listed documents in idx"):
         await sink.finish()
     assert es.docs["page-1"] == stored(1)
+
+
+async def test_an_upsert_after_a_waiting_write_of_the_same_id_is_not_reordered(es):
+    sink = ContentSink(es, "idx", unversioned_fields=FIELDS, **FAST)
+    await sink.start(full=False)
+    await sink.put(listed(7), Downloads().of("page-7"))  # waits for its look-up
+    await sink.put({"_id": "page-7", "_timestamp": "later", "labels": ["upserted"]}, None, "update")
+    await sink.finish()
+    assert es.actions == [("index", "page-7"), ("update", "page-7")]
+    assert es.docs["page-7"]["labels"] == ["upserted"] and es.docs["page-7"]["body"] == "new body of page-7"
+
+
+async def test_a_document_listed_again_while_its_download_runs_is_written_after_it(es):
+    release = asyncio.Event()
+
+    async def slow(doit=False, timestamp=None):
+        await release.wait()
+        return {"body": "first"}
+
+    async def fast(doit=False, timestamp=None):
+        return {"body": "second"}
+
+    sink = ContentSink(es, "idx", unversioned_fields=FIELDS, lookup_batch=1, **FAST)
+    await sink.start(full=False)
+    await sink.put(listed(8, ts="v1"), slow)
+    second = asyncio.create_task(sink.put(listed(8, ts="v2"), fast))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not second.done()  # it waits for the first download, not racing it
+    release.set()
+    await second
+    await sink.finish()
+    assert es.docs["page-8"]["body"] == "second" and es.docs["page-8"]["_timestamp"] == "v2"
