@@ -51,7 +51,9 @@ class BaseDataSource:
     #: Document fields that can change while ``_timestamp`` does not (Confluence: a moved page's
     #: descendants get new ``ancestors`` and no new version). The sink's skip-unchanged rule
     #: compares ``_timestamp`` *and* these fields with the indexed copy, so such a change is
-    #: written by the next sync that lists the document (full or incremental).
+    #: written by the next sync that lists the document (full or incremental) — as a partial
+    #: update without the lazy download, so they must come with the listed document, never
+    #: from the lazy download (rules in ``connectors.es.unchanged``).
     unversioned_fields: tuple[str, ...] = ()
 
     def __init__(self, configuration):

@@ -123,9 +123,12 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON of ``value``; dates as ISO strings, sets as lists, others as text."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode()
+def json_bytes(value: Any, *, sort_keys: bool = False) -> bytes:
+    """Compact UTF-8 JSON of ``value``; dates as ISO strings, sets as lists, others as text
+    (``sort_keys``: object keys sorted, a canonical form for comparisons)."""
+    return json.dumps(
+        value, default=_json_default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
+    ).encode()
 
 
 # -- memory-bounded queue -----------------------------------------------------------------------

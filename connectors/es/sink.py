@@ -2,88 +2,89 @@
 
 Flow of one sync::
 
-    put(doc, lazy_download) ─► skip if unchanged ─► lazy download (bounded) ─► MemQueue
+    put(doc, lazy_download) ─► skip / update if unchanged ─► lazy download (bounded) ─► MemQueue
         ─► batcher (chunks by count and bytes) ─► _bulk requests (bounded in flight)
 
-* ``start(full=True)`` first reads the index's existing ``_id → _timestamp`` (point in time +
-  ``search_after``, only ``_timestamp`` in ``_source``, page by page), keeping a 56-bit
-  fingerprint of each timestamp. That map is the only structure that grows with the index
-  (about 136 bytes per document); everything else is bounded.
-* ``put`` skips a document whose ``_timestamp`` equals the indexed one (and never calls its lazy
-  download); other lazy downloads run concurrently, at most ``concurrent_downloads`` at a time,
-  and their fields are merged into the document before it is queued.
-* The queue is bounded by count and by bytes, so a fast source waits for Elasticsearch
-  (back-pressure on ``put``). Chunks are bounded by ``chunk_size`` and ``chunk_max_mem_mb``.
-* Retries, one layer per failure kind (rules in :mod:`connectors.es.outage`): every request the
-  sink makes (``_bulk``, the pipeline check, the read of existing ids) is retried by its
-  :class:`~connectors.es.outage.OutagePolicy` while Elasticsearch does not answer (connection
-  refused or reset, timeout, 429/502/503/504 of the whole request), at most ``outage_timeout``
-  seconds from the start of the first failed attempt; then the sink fails with
-  :class:`ElasticsearchUnavailable` and stops its other requests. Documents answered 429 inside a
-  ``_bulk`` answer are resent alone, ``max_retries`` times after ``retry_interval`` backoff (each
-  resend is again a request under the outage bound). Other item errors are counted and logged
-  with the document id.
-* A lazy download that raises (after the source's own retries) makes the document *failed*,
-  never silently dropped: a document the index already holds keeps its indexed version
-  untouched (and is not deleted as stale); any other is written with its listed metadata,
-  ``content_skipped_reason: "download failed: …"`` and no ``_timestamp``, so the next sync does
-  not skip it and retries the download. When the sink does not know what the index holds (no
-  existing-ids map: incremental syncs) that write is a ``create`` action, which writes only if
-  the id is absent; its 409 means "the indexed version is kept".
-* ``errors`` counts the failed documents (rejected by Elasticsearch or whose download failed),
-  each once; past ``error_budget`` of them (a count per sync, not a ratio) the sync fails with
-  :class:`ErrorBudgetExceeded`.
-* ``finish(delete_stale=True)`` deletes the ids that were in the index but not seen in this sync.
-  ``delete_stale=False`` (the listing did not complete) deletes nothing.
+Rules:
+
+1. **What the index holds.** ``start(full=True)`` first reads the index's existing
+   ``_id → state`` (:mod:`connectors.es.existing`: point in time + ``search_after``, only
+   ``_timestamp`` and the source's ``unversioned_fields`` in ``_source``, page by page), each
+   state one packed int (:mod:`connectors.es.unchanged`). That map is the only structure that
+   grows with the index: about 136 bytes per document without unversioned fields, about 148
+   with them (Confluence's ten). An incremental sink (``start(full=False)``) must not read the
+   whole index: it looks documents up in bounded batches of ``_mget`` instead
+   (:mod:`connectors.es.lookup`: at most ``lookup_batch`` documents wait, flushed when full,
+   when the stream pauses for ``flush_interval``, before a delete of an id they hold, and at
+   ``finish``).
+2. **Skip unchanged** (both kinds of sync; :func:`connectors.es.unchanged.verdict`): a document
+   whose ``_timestamp`` and unversioned fields (as they would be stored; absent ≠ ``null``)
+   equal the indexed copy is skipped — never downloaded, never written (``skipped``). Same
+   ``_timestamp``, unversioned fields changed (a moved sub-tree, a renamed space or page, labels):
+   a **partial update** of the listed unversioned fields, *without* the lazy download (no body
+   conversion, no attachment download), counted in ``indexed_document_count`` and
+   ``metadata_updates``. If a field the index holds is absent from the listed document, the
+   document is downloaded and indexed in full (a partial update cannot remove a field).
+   Anything else new or changed is downloaded and indexed. Unversioned fields must come from
+   the listing, never from the lazy download.
+3. **Downloads** run concurrently, at most ``concurrent_downloads`` at a time, and their fields
+   are merged into the document before it is queued.
+4. **Back-pressure.** The queue is bounded by count and by bytes, so a fast source waits for
+   Elasticsearch (``put`` waits). Chunks are bounded by ``chunk_size`` and ``chunk_max_mem_mb``.
+5. **Order.** A delete of an id waits for that id's look-up and download, so it is never
+   reordered before the id's write. A delete of an id the index does not hold (404) is neither
+   an error nor counted as deleted.
+6. **Retries**, one layer per failure kind (:mod:`connectors.es.outage`): every request (``_bulk``,
+   the pipeline check, the read of existing ids, the look-ups) is retried while Elasticsearch
+   does not answer (connection refused or reset, timeout, 429/502/503/504 of the whole request),
+   at most ``outage_timeout`` seconds from the first failed attempt; then the sink fails with
+   :class:`ElasticsearchUnavailable` and stops its other requests. Items answered 429 are resent
+   alone (:mod:`connectors.es.bulk`); other item errors are counted and logged with the id.
+7. **Failed downloads.** A lazy download that raises (after the source's own retries) makes the
+   document *failed*, never silently dropped: a document the index already holds keeps its
+   indexed version untouched (and is not deleted as stale); any other is written with its listed
+   metadata, ``content_skipped_reason: "download failed: …"`` and no ``_timestamp``, so the next
+   sync does not skip it and retries the download. That write is a ``create`` action, which
+   writes only if the id is absent (its 409 means "the indexed version is kept"): it is safe when
+   the sink cannot tell what the index holds (a look-up answered with an error).
+8. **Error budget.** ``errors`` counts the failed documents (rejected by Elasticsearch or whose
+   download failed), each once; past ``error_budget`` of them (a count per sync, not a ratio)
+   the sync fails with :class:`ErrorBudgetExceeded`.
+9. **Stale documents.** ``finish(delete_stale=True)`` deletes the ids that were in the index but
+   not seen in this sync. ``delete_stale=False`` (the listing did not complete) deletes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from elasticsearch import ApiError, NotFoundError, TransportError
 
 from connectors.errors import ElasticsearchUnavailable, ErrorBudgetExceeded, SyncCanceled, SyncError
-from connectors.es.client import response_body
-from connectors.es.errors import MAX_REASON, error_reason
+from connectors.es.bulk import (
+    ACTION_OVERHEAD,
+    OP_CREATE,
+    OP_PARTIAL,
+    BulkSending,
+    SyncStats,
+    pipeline_settings,
+)
+from connectors.es.errors import MAX_REASON
 from connectors.es.errors import api_error_text as _api_error_text
-from connectors.es.existing import fingerprint as _fingerprint
 from connectors.es.existing import load_existing
+from connectors.es.lookup import LOOKUP_BATCH, Listed, Lookups, indexed_states
 from connectors.es.outage import DEFAULT_OUTAGE_TIMEOUT, DEFAULT_RETRY_INTERVAL, OutagePolicy
+from connectors.es.unchanged import SKIP, UPDATE, listed_fields, state, verdict
 from connectors.source import OP_DELETE, OP_INDEX, OP_UPSERT
-from connectors.utils import MIB, MemQueue, QueueClosed, backoff_delay, clipped, json_bytes
+from connectors.utils import MIB, MemQueue, QueueClosed, clipped, json_bytes
 
-OP_CREATE = "create"  # bulk action of a failed download's metadata-only document
 CONTENT_SKIPPED_REASON = "content_skipped_reason"
-_ACTION_OVERHEAD = 80  # bytes of an action line besides the id
 _MAX_REASON = MAX_REASON  # characters of a rejected document's reason
 
 
-@dataclass
-class SyncStats:
-    """Counts of one sync, updated live (read them any time for heartbeats)."""
-
-    docs_seen: int = 0  # documents handed to put()
-    indexed_document_count: int = 0  # documents Elasticsearch accepted (created or updated)
-    indexed_document_volume: int = 0  # bytes of the accepted documents' sources
-    deleted_document_count: int = 0  # documents deleted (explicit deletes and stale ones)
-    skipped: int = 0  # unchanged documents not sent again
-    errors: int = 0  # failed documents: rejected by Elasticsearch or whose download failed
-    downloads: int = 0  # lazy downloads run
-    failed_downloads: int = 0  # lazy downloads that raised (included in errors)
-    existing_document_count: int = 0  # documents in the index when the full sync started
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self, name, default)
-
-
-class ContentSink:
+class ContentSink(BulkSending):
     """Writes one sync's documents into ``index_name``. See the module docstring."""
 
     def __init__(
@@ -103,13 +104,15 @@ class ContentSink:
         error_budget: int = 100,
         flush_interval: float = 1.0,
         page_size: int = 1000,
+        unversioned_fields: tuple[str, ...] | list[str] = (),
+        lookup_batch: int = LOOKUP_BATCH,
         outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
         outage_retry_interval: float = DEFAULT_RETRY_INTERVAL,
         logger: logging.Logger | logging.LoggerAdapter | None = None,
     ):
         self.client = client
         self.index_name = index_name
-        self.pipeline_name, self._pipeline_fields = _pipeline_settings(pipeline)
+        self.pipeline_name, self._pipeline_fields = pipeline_settings(pipeline)
         self.chunk_size = max(1, int(chunk_size))
         self.chunk_max_bytes = max(1, int(float(chunk_max_mem_mb) * MIB))
         self.queue_max_size = max(1, int(queue_max_size))
@@ -119,12 +122,15 @@ class ContentSink:
         self.error_budget = max(0, int(error_budget))
         self.flush_interval = float(flush_interval)
         self.page_size = max(1, int(page_size))
+        self.unversioned_fields = tuple(str(f) for f in unversioned_fields)
+        self.lookup_batch = max(1, int(lookup_batch))
         self.logger = logger or logging.getLogger("connectors.es.sink")
         self.outage = OutagePolicy(outage_timeout, outage_retry_interval, self.logger)
         self.stats = SyncStats()
         self._download_slots = asyncio.Semaphore(max(1, int(concurrent_downloads)))
         self._bulk_slots = asyncio.Semaphore(max(1, int(max_concurrency)))
-        self._existing: dict[str, int] | None = None  # _id -> fingerprint of _timestamp
+        self._existing: dict[str, int] | None = None  # _id -> state (connectors.es.unchanged)
+        self._lookups: Lookups | None = None  # incremental syncs: batched look-ups (rule 1)
         self._queue: MemQueue | None = None
         self._batcher: asyncio.Task | None = None
         self._downloads: dict[str, asyncio.Task] = {}  # pending download per document id
@@ -135,7 +141,7 @@ class ContentSink:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self, full: bool = True) -> None:
-        """Prepare for a sync; for a full sync, read the index's existing ids and timestamps."""
+        """Prepare for a sync; for a full sync, read the index's existing ids and states."""
         if self._state != "new":
             raise RuntimeError("ContentSink.start() can be called once")
         self._state = "running"
@@ -154,6 +160,13 @@ class ContentSink:
             raise SyncError(f"reading the existing documents of {self.index_name} failed: {detail}") from None
         if self._existing is not None:
             self.stats.existing_document_count = len(self._existing)
+        else:
+            self._lookups = Lookups(
+                self._fetch_states,
+                self._looked_up,
+                batch_size=self.lookup_batch,
+                flush_interval=self.flush_interval,
+            )
         self._queue = MemQueue(self.queue_max_size, self.queue_max_bytes)
         self._batcher = asyncio.create_task(self._run_batcher(), name=f"sink-batcher-{self.index_name}")
 
@@ -169,19 +182,38 @@ class ContentSink:
             await self._reject(None, "the document has no _id")
             return
         doc_id = str(doc_id)
-        existed: bool | None = None  # unknown without the existing-ids map
         if self._existing is not None:
             indexed = self._existing.pop(doc_id, None)
-            existed = indexed is not None
-            fingerprint = _fingerprint(doc.get("_timestamp"))
-            if indexed is not None and fingerprint and indexed == fingerprint:
-                self.stats.skipped += 1
-                return
+            await self._route(op, doc_id, doc, lazy_download, indexed, indexed is not None)
+        elif self._lookups is not None and op == OP_INDEX:  # an upsert is the source's explicit write
+            await self._lookups.add(Listed(op, doc_id, doc, lazy_download))
+        else:
+            await self._after_waiting(doc_id)
+            await self._write(op, doc_id, doc, lazy_download, None)
+
+    async def _route(
+        self, op: str, doc_id: str, doc: dict, lazy_download, indexed: int | None, existed
+    ) -> None:
+        """Skip, partially update or write ``doc`` against its indexed ``state`` (rule 2)."""
+        await self._after_download(doc_id)
+        source = self._stored(doc_id, doc)
+        decided = verdict(indexed, state(source, self.unversioned_fields))
+        if decided == SKIP:
+            self.stats.skipped += 1
+        elif decided == UPDATE:
+            body = json_bytes({"doc": listed_fields(source, self.unversioned_fields)})
+            await self._put_op(OP_PARTIAL, doc_id, body)
+        else:
+            await self._write(op, doc_id, doc, lazy_download, existed)
+
+    async def _write(self, op: str, doc_id: str, doc: dict, lazy_download, existed: bool | None) -> None:
+        """Index ``doc``, after its lazy download (``existed``: whether the index holds it)."""
+        await self._after_download(doc_id)
         if lazy_download is None:
             await self._enqueue(op, doc_id, doc)
             return
         await self._download_slots.acquire()  # back-pressure: at most N downloads in flight
-        self._check_running()
+        self._check_running(finishing=True)  # finish() decides the last look-ups
         task = asyncio.create_task(self._download_then_enqueue(op, doc_id, doc, lazy_download, existed))
         self._downloads[doc_id] = task
         self._download_tasks.add(task)
@@ -191,9 +223,8 @@ class ContentSink:
         """Queue the deletion of ``doc_id`` (after any pending download of the same id)."""
         self._check_running()
         doc_id = str(doc_id)
-        pending = self._downloads.get(doc_id)
-        if pending is not None:
-            await asyncio.wait({pending})
+        await self._after_waiting(doc_id)
+        await self._after_download(doc_id)
         if self._existing is not None:
             self._existing.pop(doc_id, None)
         await self._put_op(OP_DELETE, doc_id, None)
@@ -207,6 +238,7 @@ class ContentSink:
             raise RuntimeError(f"ContentSink.finish() called in state {self._state}")
         self._state = "finishing"
         try:
+            await self._close_lookups()
             if self._download_tasks:
                 await asyncio.wait(set(self._download_tasks))
             if self._failure is None and delete_stale and self._existing:
@@ -244,6 +276,8 @@ class ContentSink:
             return
         self._state = "canceled"
         self._existing = None
+        if self._lookups is not None:
+            await self._lookups.cancel()
         if self._queue is not None:
             await self._queue.fail(SyncCanceled("the sync was canceled"))
         tasks = list(self._download_tasks) + list(self._bulks)
@@ -274,17 +308,68 @@ class ContentSink:
         except Exception as exc:  # cannot tell (no permission, old cluster): let _bulk decide
             self.logger.debug(f"could not check ingest pipeline {self.pipeline_name}: {type(exc).__name__}")
 
-    # -- existing documents -----------------------------------------------------------------
+    # -- what the index holds ---------------------------------------------------------------
     async def _load_existing(self) -> dict[str, int]:
-        return await load_existing(self.client, self.index_name, self.page_size, self.logger)
+        return await load_existing(
+            self.client, self.index_name, self.page_size, self.logger, self.unversioned_fields
+        )
+
+    async def _fetch_states(self, ids: list[str]) -> dict[str, int | None]:
+        """One look-up (:func:`connectors.es.lookup.indexed_states`) under the outage policy; a
+        failure fails the sink (recorded here, so a look-up in the idle timer is not lost)."""
+        self.stats.lookups += 1
+        try:
+            return await self.outage.call(
+                f"a look-up of {len(ids)} listed documents in {self.index_name}",
+                lambda: indexed_states(self.client, self.index_name, ids, self.unversioned_fields),
+                abort=lambda: self._failure is not None,
+            )
+        except ElasticsearchUnavailable as exc:
+            await self._fail(exc)
+            raise
+        except (ApiError, TransportError) as exc:
+            detail = _api_error_text(exc) if isinstance(exc, ApiError) else type(exc).__name__
+            error = SyncError(f"looking up listed documents in {self.index_name} failed: {detail}")
+            await self._fail(error)
+            raise error from None
+
+    async def _after_waiting(self, doc_id: str) -> None:
+        """Rule 5: a write of ``doc_id`` waiting for its look-up is decided first (never called
+        while deciding a look-up: it would wait for itself)."""
+        if self._lookups is not None and self._lookups.holds(doc_id):
+            await self._lookups.flush()
+
+    async def _after_download(self, doc_id: str) -> None:
+        """Rule 5: a running download of ``doc_id`` is queued first (a newer write goes last)."""
+        pending = self._downloads.get(doc_id)
+        if pending is not None:
+            await asyncio.wait({pending})
+
+    async def _looked_up(self, listed: Listed, states: dict[str, int | None]) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if listed.doc_id in states:
+            indexed = states[listed.doc_id]
+            existed = None if indexed is None else True  # None: the answer was an error (unknown)
+        else:
+            indexed, existed = None, False
+        await self._route(listed.op, listed.doc_id, listed.doc, listed.lazy_download, indexed, existed)
+
+    async def _close_lookups(self) -> None:
+        if self._lookups is None:
+            return
+        try:
+            await self._lookups.close()
+        except (QueueClosed, SyncError, SyncCanceled, ElasticsearchUnavailable):
+            pass  # recorded in self._failure, raised by finish
 
     # -- producing --------------------------------------------------------------------------
-    def _check_running(self) -> None:
+    def _check_running(self, finishing: bool = False) -> None:
         if self._failure is not None:
             raise self._failure
         if self._state == "canceled":
             raise SyncCanceled("the sync was canceled")
-        if self._state != "running":
+        if self._state != "running" and not (finishing and self._state == "finishing"):
             raise RuntimeError(f"ContentSink is {self._state}, not running")
 
     def _forget_download(self, doc_id: str, task: asyncio.Task) -> None:
@@ -330,10 +415,15 @@ class ContentSink:
         source.update(self._pipeline_fields)
         await self._put_op(OP_CREATE, doc_id, json_bytes(source))
 
-    async def _enqueue(self, op: str, doc_id: str, doc: dict) -> None:
+    def _stored(self, doc_id: str, doc: dict) -> dict:
+        """The ``_source`` the sink writes for ``doc``."""
         source = {k: v for k, v in doc.items() if k != "_id"}
         source.setdefault("id", doc_id)
         source.update(self._pipeline_fields)
+        return source
+
+    async def _enqueue(self, op: str, doc_id: str, doc: dict) -> None:
+        source = self._stored(doc_id, doc)
         if op == OP_UPSERT:
             body = json_bytes({"doc": source, "doc_as_upsert": True})
         else:
@@ -342,134 +432,8 @@ class ContentSink:
 
     async def _put_op(self, op: str, doc_id: str, body: bytes | None) -> None:
         assert self._queue is not None
-        size = len(doc_id) + _ACTION_OVERHEAD + (len(body) if body else 0)
+        size = len(doc_id) + ACTION_OVERHEAD + (len(body) if body else 0)
         await self._queue.put((op, doc_id, body), size)
-
-    # -- consuming --------------------------------------------------------------------------
-    async def _run_batcher(self) -> None:
-        assert self._queue is not None
-        chunk: list[tuple[str, str, bytes | None]] = []
-        chunk_bytes = 0
-        try:
-            while True:
-                try:
-                    item = await self._queue.get(timeout=self.flush_interval if chunk else None)
-                except QueueClosed:
-                    break
-                if item is None:  # nothing new for a while: send what we have
-                    await self._dispatch(chunk)
-                    chunk, chunk_bytes = [], 0
-                    continue
-                size = len(item[1]) + _ACTION_OVERHEAD + (len(item[2]) if item[2] else 0)
-                if chunk and chunk_bytes + size > self.chunk_max_bytes:
-                    await self._dispatch(chunk)
-                    chunk, chunk_bytes = [], 0
-                chunk.append(item)
-                chunk_bytes += size
-                if len(chunk) >= self.chunk_size:
-                    await self._dispatch(chunk)
-                    chunk, chunk_bytes = [], 0
-            if chunk and self._failure is None:
-                await self._dispatch(chunk)
-            if self._bulks:
-                await asyncio.wait(set(self._bulks))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug or an unexpected client error: fail the sync, never hang
-            await self._fail(SyncError(f"writing to {self.index_name} failed: {type(exc).__name__}: {exc}"))
-
-    async def _dispatch(self, chunk: list) -> None:
-        if not chunk or self._failure is not None:
-            return
-        await self._bulk_slots.acquire()
-        if self._failure is not None:  # failed while this chunk waited for a slot: never send it
-            self._bulk_slots.release()
-            return
-        task = asyncio.create_task(self._send(chunk))
-        self._bulks.add(task)
-        task.add_done_callback(self._bulk_done)
-
-    def _bulk_done(self, task: asyncio.Task) -> None:
-        self._bulks.discard(task)
-        self._bulk_slots.release()
-
-    async def _send(self, chunk: list) -> None:
-        try:
-            pending = chunk
-            attempt = 0
-            while pending:
-                response = await self._bulk(pending)
-                retry = []
-                for entry, item in zip(pending, response.get("items") or [], strict=False):
-                    result = next(iter(item.values())) if item else {}
-                    status = int(result.get("status", 200))
-                    if status == 429 and attempt < self.max_retries:
-                        retry.append(entry)
-                        continue
-                    await self._account(entry, status, result)
-                if not retry or self._failure is not None:
-                    break
-                self.logger.warning(
-                    f"Elasticsearch is overloaded (429) for {len(retry)} documents; retry {attempt + 1} "
-                    f"of {self.max_retries}"
-                )
-                await asyncio.sleep(backoff_delay(attempt, self.retry_interval))
-                attempt += 1
-                pending = retry
-        except asyncio.CancelledError:
-            raise
-        except (SyncError, ElasticsearchUnavailable) as exc:
-            await self._fail(exc)
-        except Exception as exc:
-            await self._fail(SyncError(f"writing to {self.index_name} failed: {type(exc).__name__}: {exc}"))
-
-    async def _account(self, entry: tuple, status: int, result: dict) -> None:
-        op, doc_id, body = entry
-        if op == OP_DELETE:
-            if status < 300:
-                self.stats.deleted_document_count += 1
-            elif status != 404:  # 404: already gone
-                await self._reject(doc_id, _reason(result, status), action="delete")
-            return
-        if status < 300:
-            self.stats.indexed_document_count += 1
-            self.stats.indexed_document_volume += len(body or b"")
-        elif op == OP_CREATE:  # a failed download's metadata: the failure is counted already
-            if status == 409:
-                self.logger.debug(f"document {doc_id} already indexed: its indexed version is kept")
-            else:
-                self.logger.warning(
-                    f"document {doc_id} (download failed) not indexed: {_reason(result, status)}"
-                )
-        else:
-            await self._reject(doc_id, _reason(result, status))
-
-    async def _bulk(self, pending: list) -> dict:
-        lines: list[bytes] = []
-        for op, doc_id, body in pending:
-            lines.append(json_bytes({op: {"_index": self.index_name, "_id": doc_id}}))
-            if body is not None:
-                lines.append(body)
-        kwargs: dict[str, Any] = {"operations": lines}
-        if self.pipeline_name:
-            kwargs["pipeline"] = self.pipeline_name
-        try:
-            response = await self.outage.call(
-                f"a _bulk request to {self.index_name}",
-                lambda: self.client.bulk(**kwargs),
-                abort=lambda: self._failure is not None,  # another request gave up: stop too
-            )
-        except ApiError as exc:  # not an outage (400, 401, 500, ...): retrying cannot fix it
-            status = exc.meta.status if exc.meta is not None else None
-            raise SyncError(
-                f"Elasticsearch refused a _bulk request to {self.index_name} "
-                f"(status {status}: {_api_error_text(exc)})"
-            ) from None
-        except TransportError as exc:  # TLS, serialization: not an outage either
-            raise SyncError(
-                f"a _bulk request to {self.index_name} failed: {type(exc).__name__}: {exc}"
-            ) from None
-        return response_body(response)
 
     # -- failures ---------------------------------------------------------------------------
     async def _reject(self, doc_id: str | None, reason: str, action: str = "index") -> None:
@@ -496,31 +460,5 @@ class ContentSink:
             await self._queue.fail(error)
 
 
-def _pipeline_settings(pipeline: dict | str | None) -> tuple[str | None, dict[str, Any]]:
-    """The bulk ``pipeline`` name and the ``_extract_binary_content``-style fields to add."""
-    if not pipeline:
-        return None, {}
-    if isinstance(pipeline, str):
-        return pipeline, {}
-    fields = {
-        f"_{key}": bool(pipeline[key])
-        for key in ("extract_binary_content", "reduce_whitespace", "run_ml_inference")
-        if key in pipeline
-    }
-    return pipeline.get("name") or None, fields
-
-
 def _clip(text: str) -> str:
     return clipped(text, _MAX_REASON)
-
-
-def _reason(result: dict, status: int) -> str:
-    """A rejected bulk item's ``type: reason (status N)``, read by the one error-body reader."""
-    error = result.get("error")
-    reason = error_reason(result)
-    if isinstance(error, dict):
-        text = f"{error.get('type', 'error')}: {reason or ''}"
-    else:
-        text = reason or f"status {status}"
-    text = f"{text} (status {status})" if "status" not in text else text
-    return _clip(text)

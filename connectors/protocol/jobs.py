@@ -42,8 +42,9 @@ COUNT_FIELDS = (
 )
 #: counts the protocol has no field for, kept under the job's ``metadata`` (which ``_stats`` and
 #: partial updates merge, so ``metadata.worker`` stays): documents that failed (rejected by
-#: Elasticsearch or whose download failed) — the UI's "Docs failed"
-METADATA_COUNT_FIELDS = ("failed_document_count",)
+#: Elasticsearch or whose download failed) — the UI's "Docs failed" — and, of the indexed ones,
+#: those written as a partial update of fields changed without a version (no download)
+METADATA_COUNT_FIELDS = ("failed_document_count", "metadata_updated_document_count")
 TERMINATE_ATTEMPTS = 5
 
 

@@ -1,4 +1,4 @@
-"""How the runner reaches the lower layers (sink, filtering, index mappings).
+"""How the runner reaches the lower layers (sink, filtering, index mappings, the index view).
 
 The runner depends only on :class:`SyncPlumbing`; :func:`default_plumbing` wires the framework's
 own ``connectors.es`` and ``connectors.filtering`` (imported lazily), tests wire fakes.
@@ -21,6 +21,12 @@ class SyncPlumbing:
     make_filter: Callable[[dict], Any]
     # (client, index_name, mappings_extra=None) -> awaitable; creates the index (content or ACL)
     ensure_index: Callable[..., Awaitable[Any]]
+    # (client, index_name, outage policy, logger) -> the source's read-only IndexView of its index
+    make_index_view: Callable[..., Any] | None = None
+
+    def __post_init__(self):
+        if self.make_index_view is None:
+            self.make_index_view = _make_index_view
 
 
 def _make_sink(client, index_name, pipeline, bulk, logger):
@@ -40,10 +46,17 @@ def _make_sink(client, index_name, pipeline, bulk, logger):
             "error_budget",
             "outage_timeout",
             "outage_retry_interval",
+            "unversioned_fields",
         )
         if key in bulk
     }
     return ContentSink(client, index_name, pipeline=pipeline or None, logger=logger, **options)
+
+
+def _make_index_view(client, index_name, outage, logger):
+    from connectors.es.index_view import EsIndexView
+
+    return EsIndexView(client, index_name, outage, logger=logger)
 
 
 def _make_filter(filtering: dict):
@@ -75,7 +88,9 @@ def sink_counts(stats: Any) -> dict:
 
     ``indexed_document_volume`` is reported by the sink in bytes and stored on the job in MiB;
     ``failed_document_count`` (documents rejected or not downloaded: the sink's ``errors``) goes
-    to the job's ``metadata`` (see ``connectors.protocol.jobs``).
+    to the job's ``metadata`` (see ``connectors.protocol.jobs``), and so does
+    ``metadata_updated_document_count`` (of the indexed documents, those written as a partial
+    update of their unversioned fields, without a download: the sink's ``metadata_updates``).
     """
     if stats is None:
         return {}
@@ -87,4 +102,5 @@ def sink_counts(stats: Any) -> dict:
         "skipped": _read(stats, "skipped", "unchanged", "skipped_document_count"),
         "errors": _read(stats, "errors", "error_count", "failed"),
         "failed_document_count": _read(stats, "errors", "error_count", "failed"),
+        "metadata_updated_document_count": _read(stats, "metadata_updates"),
     }

@@ -13,7 +13,11 @@
    operations, stale documents never deleted — or, if the source declines the cursor
    (``FullSyncRequired`` before yielding anything), the full path, with the reason logged and
    written to the job's ``metadata.incremental_fallback``; access control:
-   ``get_access_control`` into ``.search-acl-filter-<index>``;
+   ``get_access_control`` into ``.search-acl-filter-<index>``. Before a content sync (full,
+   incremental, the full fallback; never access control) the source gets a read-only
+   :class:`~connectors.index_view.IndexView` of the job's index (``set_index_view``: the only way
+   a source reads the index), and the sink the source's ``unversioned_fields`` (skip-unchanged
+   compares them with ``_timestamp``);
 5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
@@ -325,11 +329,17 @@ class SyncJobRunner:
                 self.logger.warning(f"closing the source failed: {error_message(exc)}")
 
     # -- the three kinds of sync ---------------------------------------------------------
-    def _new_sink(self, index_name: str):
-        self.sink = self.plumbing.make_sink(
-            self.client, index_name, self.job.pipeline, self.settings.sink_options(), self.logger
-        )
+    def _new_sink(self, index_name: str, source=None):
+        options = self.settings.sink_options()
+        if source is not None:  # a content sync: skip-unchanged sees the unversioned fields too
+            options["unversioned_fields"] = tuple(getattr(source, "unversioned_fields", ()) or ())
+        self.sink = self.plumbing.make_sink(self.client, index_name, self.job.pipeline, options, self.logger)
         return self.sink
+
+    def _give_index_view(self, source, index_name: str) -> None:
+        """Step 4: the source's read-only view of the content index, before it lists anything."""
+        view = self.plumbing.make_index_view(self.client, index_name, self.outage, self.logger)
+        source.set_index_view(view)
 
     async def _ensure_index(self, index_name: str, mappings_extra: dict | None = None) -> None:
         await self.outage.call(
@@ -341,7 +351,8 @@ class SyncJobRunner:
         index_name = self._content_index()
         await self._ensure_index(index_name, mappings_extra_of(source))
         rules = self.plumbing.make_filter(self.job.filtering)
-        sink = self._new_sink(index_name)
+        self._give_index_view(source, index_name)
+        sink = self._new_sink(index_name, source)
         await sink.start(full=True)
         try:
             async for doc, lazy_download in source.get_docs(filtering=rules):
@@ -361,6 +372,7 @@ class SyncJobRunner:
         if not getattr(source, "incremental_sync_enabled", False):
             raise SyncError(f"source {self.job.service_type!r} does not support incremental syncs")
         rules = self.plumbing.make_filter(self.job.filtering)
+        self._give_index_view(source, self._content_index())
         changes = aiter(source.get_docs_incrementally(cursor, filtering=rules))
         try:
             first = await anext(changes)
@@ -375,7 +387,7 @@ class SyncJobRunner:
             raise
         index_name = self._content_index()
         await self._ensure_index(index_name, mappings_extra_of(source))
-        sink = self._new_sink(index_name)
+        sink = self._new_sink(index_name, source)
         await sink.start(full=False)
         try:
             if first is not None:

@@ -1,5 +1,5 @@
-"""The oracle's comparator: planted differences are found, named and capped; the known defect is
-recognised exactly (a stale field on a document whose own version did not change), nothing more."""
+"""The oracle's comparator: planted differences are found, named and capped; none is tolerated
+(a stale field on a document whose own version did not change is a difference like any other)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_identical_indices_are_equal():
 
 def test_a_planted_field_difference_is_reported_with_id_field_and_both_values():
     out = compare_docs({"page-1": {**PAGE, "title": "Planted"}}, {"page-1": dict(PAGE)})
-    assert not out.equal and out.total == out.unknown_total == 1 and out.known == 0
+    assert not out.equal and out.total == 1
     (diff,) = out.differences
     assert (diff.doc_id, diff.field, diff.a, diff.b) == ("page-1", "title", "Planted", "Home")
     assert 'page-1 title: A="Planted" B="Home"' in out.report()
@@ -48,29 +48,23 @@ def test_lists_are_reported_from_the_first_item_that_differs():
     diff, version = out.differences
     assert diff.field == "ancestors[1:]" and diff.a == moved[1:] and diff.b == PAGE["ancestors"][1:]
     assert (version.field, version.a, version.b) == ("version", 4, 3)
-    assert out.unknown_total == 2  # the version differs: not the known defect
+    assert out.total == 2
     reordered = compare_docs({"x": {"labels": ["b", "a"]}}, {"x": {"labels": ["a", "b"]}})
     assert reordered.total == 1  # order matters: the builder sorts labels
 
 
-def test_the_known_defect_is_exactly_a_stale_field_on_an_unchanged_version():
-    stale = {**PAGE, "ancestors": PAGE["ancestors"][:1], "labels": []}
+def test_stale_unversioned_fields_on_an_unchanged_version_are_differences_too():
+    stale = {**PAGE, "ancestors": PAGE["ancestors"][:1], "labels": []}  # same version and _timestamp
     out = compare_docs({"page-1": stale}, {"page-1": dict(PAGE)})
-    assert (out.total, out.known, out.unknown_total) == (2, 2, 0)
-    assert dict(out.by_field) == {"ancestors": 1, "labels": 1}
-    # the same fields on a document whose version moved are a real difference
-    bumped = compare_docs({"page-1": {**stale, "version": 4}}, {"page-1": dict(PAGE)})
-    assert bumped.known == 0 and bumped.unknown_total == 3
-    # and a body or title is never "known", whatever the version
-    body = compare_docs({"page-1": {**PAGE, "body": "old"}}, {"page-1": {**PAGE, "body": "new"}})
-    assert body.known == 0 and body.unknown_total == 1
+    assert not out.equal and out.total == 2 and dict(out.by_field) == {"ancestors": 1, "labels": 1}
+    assert "of them the known" not in out.report()
 
 
 def test_reports_are_capped_and_values_clipped():
     a = {f"page-{i}": {**PAGE, "title": "x" * 500} for i in range(80)}
     b = {f"page-{i}": dict(PAGE) for i in range(80)}
     out = compare_docs(a, b, limit=10)
-    assert out.total == 80 and len(out.differences) == 10 and len(out.unknown) == 10
+    assert out.total == 80 and len(out.differences) == 10
     text = out.report(clip=40)
     assert "… and 70 more" in text and max(len(line) for line in text.splitlines()[1:]) < 200
 

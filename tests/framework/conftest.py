@@ -21,6 +21,7 @@ def es():
     fake_source.MEMORY.clear()
     fake_source.DOWNLOADS.clear()
     fake_source.PINGS.clear()
+    fake_source.LISTINGS.clear()
     return FakeES()
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Mapping
 
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import BadRequestError, ConflictError, NotFoundError
 
+from connectors.index_view import MemoryIndexView
 from connectors.protocol.constants import ACCESS_CONTROL_INDEX_PREFIX, CONNECTORS_INDEX, JOBS_INDEX
 from connectors.protocol.documents import active_rules_of
 from connectors.utils import iso_utc, parse_utc
@@ -352,6 +354,7 @@ class FakeSink:
         self.client = client
         self.index_name = index_name
         self.pipeline = pipeline
+        self.options = dict(bulk or {})  # what the runner passed (sink options, unversioned_fields)
         self.stats = {
             "indexed_document_count": 0,
             "indexed_document_volume": 0,
@@ -399,8 +402,37 @@ async def fake_ensure_index(client: FakeES, index_name, mappings_extra=None):
     client.docs.setdefault(index_name, {})
 
 
+class _SourcesOf(Mapping):
+    """``_id -> _source`` of one FakeES index, read live."""
+
+    def __init__(self, client: FakeES, index_name: str):
+        self.client, self.index_name = client, index_name
+
+    def _docs(self) -> dict:
+        return self.client.docs.get(self.index_name, {})
+
+    def __getitem__(self, doc_id):
+        return self._docs()[doc_id]["_source"]
+
+    def __iter__(self):
+        return iter(list(self._docs()))
+
+    def __len__(self):
+        return len(self._docs())
+
+
+class FakeIndexView(MemoryIndexView):
+    """The runner's index view over a FakeES index (``index_name`` says which)."""
+
+    def __init__(self, client: FakeES, index_name, outage=None, logger=None):
+        super().__init__(_SourcesOf(client, index_name))
+        self.index_name = index_name
+
+
 def fake_plumbing():
     from connectors.filtering import Filter
     from connectors.sync.plumbing import SyncPlumbing
 
-    return SyncPlumbing(make_sink=FakeSink, make_filter=Filter, ensure_index=fake_ensure_index)
+    return SyncPlumbing(
+        make_sink=FakeSink, make_filter=Filter, ensure_index=fake_ensure_index, make_index_view=FakeIndexView
+    )

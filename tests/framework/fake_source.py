@@ -19,7 +19,7 @@ until the event is set (a test acts at a known point of the sync).
 Tests rewrite the file between syncs (also from another process). ``docs_file`` may be
 ``memory:<name>`` to read :data:`MEMORY[name]` instead. The body is served through the lazy
 download, and every call to a lazy download is counted in :data:`DOWNLOADS` (per process), every
-ping in :data:`PINGS`.
+ping in :data:`PINGS`, every listing (and the index view it had) in :data:`LISTINGS`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from connectors.source import OP_DELETE, OP_INDEX, BaseDataSource
 
 MEMORY: dict[str, dict] = {}
 DOWNLOADS: list[str] = []
+LISTINGS: list[tuple[str, object]] = []  # ("full"|"incremental", the source's index_view) per listing
 PINGS: list[str] = []  # the docs_file of every ping (per process)
 
 
@@ -119,6 +120,7 @@ class FakeDataSource(BaseDataSource):
             await asyncio.to_thread(append)
 
     async def get_docs(self, filtering=None):
+        LISTINGS.append(("full", self.index_view))
         data = await self._load()
         await self._note(data, "start")
         try:
@@ -136,6 +138,7 @@ class FakeDataSource(BaseDataSource):
         return cursor
 
     async def get_docs_incrementally(self, sync_cursor, filtering=None):
+        LISTINGS.append(("incremental", self.index_view))
         data = await self._load()
         if data.get("require_cursor") and not sync_cursor:
             raise FullSyncRequired("no sync cursor yet (fixture requires one)")
@@ -153,9 +156,19 @@ class FakeDataSource(BaseDataSource):
         self._sync_cursor = self._cursor_at(start + len(changes), data)
 
     async def get_access_control(self):
+        LISTINGS.append(("access_control", self.index_view))
         data = await self._load()
         async for identity in self._paced(data.get("identities") or [], data):
             yield identity
 
 
-__all__ = ["DOWNLOADS", "MEMORY", "PINGS", "OP_DELETE", "FakeDataSource", "make_docs", "write_fixture"]
+__all__ = [
+    "DOWNLOADS",
+    "LISTINGS",
+    "MEMORY",
+    "PINGS",
+    "OP_DELETE",
+    "FakeDataSource",
+    "make_docs",
+    "write_fixture",
+]

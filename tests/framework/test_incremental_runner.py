@@ -91,3 +91,31 @@ async def test_failed_fallback_full_sync_keeps_the_old_cursor(harness, es):
     assert es.source(CONNECTORS, "c1")["sync_cursor"] == {"position": 0, "scope": "old"}  # ... and failed
     assert FakeSink.instances[-1].finished_with is False
     assert len(es.docs["search-test"]) == 3
+
+
+async def test_every_content_sync_lists_with_a_view_of_its_index_and_access_control_without(
+    harness, es, monkeypatch
+):
+    """Runner rule 4: full, incremental and the full fallback get the view before listing, the
+    sink gets the source's unversioned fields; an access-control sync gets neither."""
+    from tests.framework.fake_source import FakeDataSource
+
+    monkeypatch.setattr(FakeDataSource, "unversioned_fields", ("labels", "ancestors"))
+    await harness.connector(docs=make_docs(2))
+    fake_source.MEMORY["c1"].update(require_cursor=True, identities=[{"_id": "alice", "identity": {}}])
+    await harness.run()  # full
+    await harness.run(job_type=JobType.INCREMENTAL)  # with its cursor
+    es.docs[CONNECTORS]["c1"]["_source"]["sync_cursor"] = None
+    await harness.run(job_type=JobType.INCREMENTAL)  # no cursor: the full fallback
+    await harness.run(job_type=JobType.ACCESS_CONTROL)
+    kinds = [kind for kind, _ in fake_source.LISTINGS]
+    assert kinds == ["full", "incremental", "incremental", "full", "access_control"]
+    views = [view for _, view in fake_source.LISTINGS]
+    assert all(view is not None and view.index_name == "search-test" for view in views[:4])
+    assert views[4] is None
+    assert sorted(await views[0].stored(["doc-0", "doc-1"], ["title"])) == [
+        "doc-0",
+        "doc-1",
+    ]  # it reads the index
+    fields = [sink.options.get("unversioned_fields") for sink in FakeSink.instances]
+    assert fields == [("labels", "ancestors")] * 3 + [None]  # content sinks only (the fallback's one sink)

@@ -58,11 +58,16 @@ class FakeIngest:
         return {id: self.es.pipelines[id]}
 
 
+def _filtered(source: dict, fields: list[str]) -> dict:
+    return {k: v for k, v in source.items() if k in fields}
+
+
 class FakeEs:
     def __init__(self, docs: dict[str, dict] | None = None, index_exists: bool = True):
         self.docs: dict[str, dict] = dict(docs or {})
         self.index_exists = index_exists or bool(docs)
         self.bulk_requests: list[dict] = []
+        self.actions: list[tuple[str, str]] = []  # (bulk action, id) of every item sent, in order
         self.request_errors: list[Exception] = []  # raised by the next _bulk calls, in order
         self.item_status = None  # (action, id, attempt) -> (status, error) or None
         self.gate: asyncio.Event | None = None  # when set to an unset Event, _bulk waits on it
@@ -71,6 +76,8 @@ class FakeEs:
         self.attempts: dict[str, int] = {}
         self.pits_open = 0
         self.search_pages = 0
+        self.mget_requests: list[tuple[list[str], list[str]]] = []  # (ids, _source fields)
+        self.mget_errors: list[Exception] = []  # raised by the next _mget calls, in order
         self.indices_created: dict[str, dict] = {}
         self.put_mappings: list[dict] = []
         self.refreshes = 0
@@ -89,15 +96,27 @@ class FakeEs:
         self.pits_open -= 1
 
     async def search(self, pit, sort, size, source, track_total_hits, search_after=None):
-        assert source == ["_timestamp"] and sort == [{"_shard_doc": "asc"}]
+        assert source[0] == "_timestamp" and sort == [{"_shard_doc": "asc"}]
         self.search_pages += 1
         ids = sorted(self.docs)
         start = 0 if search_after is None else search_after[0] + 1
         hits = [
-            {"_id": doc_id, "_source": {"_timestamp": self.docs[doc_id].get("_timestamp")}, "sort": [i]}
+            {"_id": doc_id, "_source": _filtered(self.docs[doc_id], source), "sort": [i]}
             for i, doc_id in enumerate(ids[start : start + size], start=start)
         ]
         return {"pit_id": pit["id"], "hits": {"hits": hits}}
+
+    async def mget(self, index, ids, source):
+        self.mget_requests.append((list(ids), list(source)))
+        if self.mget_errors:
+            raise self.mget_errors.pop(0)
+        docs = [
+            {"_id": i, "found": True, "_source": _filtered(self.docs[i], source)}
+            if i in self.docs
+            else {"_id": i, "found": False}
+            for i in ids
+        ]
+        return {"docs": docs}
 
     # bulk ------------------------------------------------------------------------------------
     async def bulk(self, operations, pipeline=None):
@@ -125,6 +144,7 @@ class FakeEs:
                     body = lines[i + 1]
                     i += 1
                 i += 1
+                self.actions.append((action, doc_id))
                 key = f"{action}:{doc_id}"
                 self.attempts[key] = self.attempts.get(key, 0) + 1
                 injected = self.item_status(action, doc_id, self.attempts[key]) if self.item_status else None
@@ -138,6 +158,9 @@ class FakeEs:
                 elif action == "create" and doc_id in self.docs:
                     error = {"type": "version_conflict_engine_exception", "reason": "document already exists"}
                     items.append({action: {"_id": doc_id, "status": 409, "error": error}})
+                elif action == "update" and doc_id not in self.docs and not body.get("doc_as_upsert"):
+                    error = {"type": "document_missing_exception", "reason": "document missing"}
+                    items.append({action: {"_id": doc_id, "status": 404, "error": error}})
                 elif action == "update":
                     self.docs[doc_id] = {**self.docs.get(doc_id, {}), **body["doc"]}
                     items.append({action: {"_id": doc_id, "status": 200}})

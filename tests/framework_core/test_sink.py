@@ -223,7 +223,9 @@ async def test_per_item_errors_are_counted_and_logged_with_the_id(caplog):
 async def test_error_budget_exceeded_fails_the_sync():
     es = FakeEs()
     es.item_status = lambda action, doc_id, attempt: (400, {"type": "bad", "reason": "no"})
-    sink = ContentSink(es, "idx", error_budget=2, chunk_size=1, queue_max_size=1, max_concurrency=1, **FAST)
+    sink = ContentSink(
+        es, "idx", error_budget=2, chunk_size=1, queue_max_size=1, max_concurrency=1, lookup_batch=1, **FAST
+    )
     await sink.start(full=False)
     with pytest.raises(
         ErrorBudgetExceeded, match="3 documents failed in this sync of idx .* more than the error budget of 2"
@@ -329,7 +331,7 @@ async def test_missing_pipeline_fails_at_start_with_a_clear_message():
 async def test_back_pressure_bounds_the_queue_by_count():
     es = FakeEs()
     es.gate = asyncio.Event()
-    sink = ContentSink(es, "idx", chunk_size=2, queue_max_size=3, max_concurrency=1, **FAST)
+    sink = ContentSink(es, "idx", chunk_size=2, queue_max_size=3, max_concurrency=1, lookup_batch=1, **FAST)
     await sink.start(full=False)
 
     async def produce():
@@ -360,6 +362,7 @@ async def test_back_pressure_bounds_the_queue_by_bytes_and_chunks_by_bytes():
         queue_max_size=1000,
         queue_max_mem_mb=1,
         max_concurrency=1,
+        lookup_batch=1,
         **FAST,
     )
     await sink.start(full=False)
@@ -397,7 +400,7 @@ async def test_downloads_are_bounded():
 
         return download
 
-    sink = ContentSink(es, "idx", concurrent_downloads=3, **FAST)
+    sink = ContentSink(es, "idx", concurrent_downloads=3, lookup_batch=1, **FAST)
     await sink.start(full=False)
 
     async def produce():
@@ -536,7 +539,7 @@ async def test_cancel_stops_pending_downloads():
 
 
 def test_a_rejected_items_reason_reads_the_error_body_once_and_is_capped():
-    from connectors.es.sink import _reason
+    from connectors.es.bulk import _reason
 
     typed = {"error": {"type": "mapper_parsing_exception", "reason": "failed to parse [size]"}, "status": 400}
     assert _reason(typed, 400) == "mapper_parsing_exception: failed to parse [size] (status 400)"

@@ -141,7 +141,7 @@ async def test_a_failed_download_creates_only_absent_documents_in_the_stand_in(e
 
     sink = ContentSink(es, index, **FAST)
     await sink.start(full=False)
-    await sink.put(doc(1, ts="2025-01-01T00:00:00.000Z"), broken)  # indexed already: kept (409)
+    await sink.put(doc(1, ts="2025-01-01T00:00:00.000Z"), broken)  # indexed already (its look-up): kept
     await sink.put(doc(2), broken)  # new: metadata and the reason
     stats = await sink.finish()
     assert stats.errors == 2 and stats.indexed_document_count == 1
@@ -149,3 +149,66 @@ async def test_a_failed_download_creates_only_absent_documents_in_the_stand_in(e
     assert kept["body"] == "text 1" and kept["_timestamp"] == "2024-01-01T00:00:00.000Z"
     new = (await es.get(index=index, id="page-2"))["_source"]
     assert new["content_skipped_reason"] == "download failed: OSError: gone" and "_timestamp" not in new
+
+
+FIELDS = ("ancestors", "space_name", "labels")
+
+
+def meta_doc(i, ancestors=("1",), space_name="Eng", ts="2024-01-01T00:00:00.000Z", **extra):
+    return {
+        **doc(i, ts),
+        "ancestors": [{"id": a, "title": f"Page {a}"} for a in ancestors],
+        "space_name": space_name,
+        **extra,
+    }
+
+
+def body_of(i):
+    async def download(doit=False, timestamp=None):
+        downloads.append(i)
+        return {"body": f"converted {i}"}
+
+    return download
+
+
+downloads: list[int] = []
+
+
+async def put_all(es, index, docs, *, full, **options):
+    sink = ContentSink(es, index, unversioned_fields=FIELDS, **{**FAST, **options})
+    await sink.start(full=full)
+    for i, d in docs:
+        await sink.put(d, body_of(i))
+    return await sink.finish(delete_stale=full)
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
+async def test_a_moved_subtree_and_a_renamed_space_are_updated_without_downloads(es, full):
+    index = "search-unversioned"
+    await ensure_content_index(es, index, {"ancestors": {"properties": {"id": {"type": "keyword"}}}})
+    await put_all(es, index, [(i, meta_doc(i)) for i in range(6)], full=True)
+    downloads.clear()
+    again = [(i, meta_doc(i, ancestors=("9", "1"), space_name="Engineering")) for i in range(3)]
+    again += [(i, meta_doc(i)) for i in range(3, 6)]
+    stats = await put_all(es, index, again, full=full, lookup_batch=4)
+    assert (
+        downloads == [] and stats.skipped == 3 and stats.metadata_updates == stats.indexed_document_count == 3
+    )
+    moved = (await es.get(index=index, id="page-1"))["_source"]
+    assert moved["ancestors"] == [{"id": "9", "title": "Page 9"}, {"id": "1", "title": "Page 1"}]
+    assert moved["space_name"] == "Engineering" and moved["body"] == "converted 1"  # the body stays
+    assert (stats.lookups > 0) is not full
+
+
+async def test_an_incremental_delete_of_an_id_the_index_lacks_is_not_counted(es):
+    index = "search-unknown-delete"
+    await ensure_content_index(es, index)
+    await put_all(es, index, [(1, meta_doc(1))], full=True)
+    sink = ContentSink(es, index, unversioned_fields=FIELDS, **FAST)
+    await sink.start(full=False)
+    await sink.put(meta_doc(2), body_of(2))
+    await sink.delete("page-2")  # after its write, never before
+    await sink.delete("page-404")
+    stats = await sink.finish()
+    assert (stats.deleted_document_count, stats.errors, stats.indexed_document_count) == (1, 0, 1)
+    assert await count(es, index) == 1

@@ -77,6 +77,7 @@ class ConfluenceDataSource(BaseDataSource):
     advanced_rules_enabled = True
     incremental_sync_enabled = False
     dls_enabled = False
+    unversioned_fields = D.UNVERSIONED_FIELDS
 
     def __init__(self, configuration, *, extractor: TextExtractor | None = None, client_options=None):
         super().__init__(configuration)

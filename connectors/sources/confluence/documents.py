@@ -22,6 +22,27 @@ TYPES = (SPACE, PAGE, BLOGPOST, COMMENT, ATTACHMENT, FOLDER)
 #: incremental cursor's scope (:mod:`.cursor`), so the next sync after an upgrade is a full one.
 DOCUMENTS_VERSION = 1
 
+#: Fields Confluence changes without a new version of the item (so with the same ``_timestamp``):
+#: a moved or re-parented page changes its sub-tree's ``ancestors`` and its children's
+#: ``parent_id``; a renamed page its children's ``container_title`` and (Cloud) ``url``; labels
+#: are set without a version; a page moved to another space takes its descendants' ``space_id``,
+#: ``space_key``, ``space_name`` and ``url`` along; a renamed space changes every document's
+#: ``space_name`` and its own document's ``title``; an archived space its ``status``. The sink's
+#: skip-unchanged compares them too (``BaseDataSource.unversioned_fields``) and writes a change
+#: as a partial update, without downloading the body again. All come from the listing.
+UNVERSIONED_FIELDS = (
+    "ancestors",
+    "parent_id",
+    "container_title",
+    "url",
+    "labels",
+    "space_id",
+    "space_key",
+    "space_name",
+    "title",
+    "status",
+)
+
 #: Additions to the content index mapping (``properties``), merged by the framework's
 #: ``ensure_content_index`` (which already maps ``id``, ``type``, ``url`` as keyword and
 #: ``title``, ``body`` as text): identifiers and facets are ``keyword``, prose is ``text``.
