@@ -51,9 +51,13 @@ ftest: install
 ROUNDS ?= 3
 SEED ?= 1
 MODE ?= full
+SET ?=
 # The oracle: seeded mutation rounds, the sync under test vs a fresh full sync, field by field.
+# MODE=incremental: A's jobs must run incrementally; SET="reconcile_interval_minutes=0" (space-
+# separated KEY=VALUE, both connectors) makes every incremental reconcile, so every op is in the
+# campaign; without it the ops only a reconciliation catches are left out (docs/confluence.md).
 oracle: install
-	$(BIN)/python -m fixtures.oracle --flavor $(FLAVOR) --data-size $(DATA_SIZE) --rounds $(ROUNDS) --seed $(SEED) --mode $(MODE)
+	$(BIN)/python -m fixtures.oracle --flavor $(FLAVOR) --data-size $(DATA_SIZE) --rounds $(ROUNDS) --seed $(SEED) --mode $(MODE) $(foreach s,$(SET),--set $(s))
 
 # ES stand-in (plain and sync-shaped bulk, PIT reads, server CPU per 10,000 docs), then the mock
 # Confluence (requests/s under load, then server CPU per request and per item for each endpoint
