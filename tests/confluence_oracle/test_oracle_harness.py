@@ -1,12 +1,16 @@
-"""The oracle's own tools, which the incremental campaign and the benches rely on: configuration
-values given by ``--set`` (typed, unknown keys refused by name), the reconciliation-only cases
-and their exclusion from a round, scripted mutations, and request counts by kind."""
+"""The oracle's own tools, which the incremental campaign, ftest and the benches rely on:
+configuration values given by ``--set`` (typed, unknown keys refused by name), the
+reconciliation-only cases and their exclusion from a round, scripted mutations, request counts
+by kind, and ftest's incremental phase (the mock's expected ids, the skip message)."""
 
 from __future__ import annotations
 
 import aiohttp
 import pytest
 
+from connectors.sources.confluence.datasource import ConfluenceDataSource
+from fixtures.ftest_checks import MockHandle, expected_doc_ids
+from fixtures.ftest_incremental import mock_expected_ids, run_incremental_phase
 from fixtures.mock_stats import RequestCounts, RequestMeter
 from fixtures.oracle import parse_args, skip_reconciliation_only
 from fixtures.oracle_campaign import Campaign, reconciliation_only
@@ -108,3 +112,17 @@ async def test_the_meter_counts_the_connector_requests_not_the_admin_api(conflue
             assert resp.status == 200
     assert meter.counts.total == 2
     assert meter.counts.kinds["other_listing"] == 2 and sum(meter.counts.kinds.values()) == 2
+
+
+async def test_ftest_reads_the_mock_expected_ids_as_document_ids(confluence_dc):
+    handle = MockHandle(url=confluence_dc.url, site=confluence_dc.site)
+    served = await mock_expected_ids(handle)
+    assert served == expected_doc_ids(handle) and served["space"] and served["comment"]
+
+
+async def test_the_ftest_incremental_phase_says_why_it_is_skipped(capsys, monkeypatch):
+    monkeypatch.setattr(ConfluenceDataSource, "incremental_sync_enabled", False)
+    assert await run_incremental_phase(None, None, None, None, None) is None
+    assert "incremental phase skipped: ConfluenceDataSource.incremental_sync_enabled is False" in (
+        capsys.readouterr().out
+    )

@@ -55,7 +55,7 @@ async def test_every_incremental_reconciling_equals_a_fresh_full_sync(oracle_sta
         await set_values(es_client, connector_id, EVERY_RUN)
     lines: list[str] = []
     result = await run_campaign(
-        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=21, batch=BATCH, mode="incremental",
+        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=25, batch=BATCH, mode="incremental",
         own_copy=False, stop_at_first=False, log=lines.append,
     )  # fmt: skip
     report = "\n".join(lines)
@@ -70,7 +70,7 @@ async def test_incrementals_between_reconciliations_equal_a_fresh_full_sync(orac
     mock, driver = await oracle_stack(flavor)
     lines: list[str] = []
     result = await run_campaign(
-        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=22, batch=BATCH, mode="incremental",
+        es_client, driver, mock.url, mock.site, rounds=ROUNDS, seed=25, batch=BATCH, mode="incremental",
         own_copy=False, stop_at_first=False, skip_reconciliation_only=True, log=lines.append,
     )  # fmt: skip
     report = "\n".join(lines)
