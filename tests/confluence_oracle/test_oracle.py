@@ -1,4 +1,5 @@
-"""The oracle campaign at small size (issue 13, "Proof: an oracle, not a hope"), mode full today:
+"""The oracle campaign at small size (issue 13, "Proof: an oracle, not a hope"), mode full (the
+incremental variants, with and without reconciliation, are in ``test_oracle_incremental``):
 after seeded rounds of every mutation the mock has, connector A's index (re-synced in full:
 skip unchanged, delete stale) must equal a fresh full sync into B, field by field, with no
 difference tolerated — also for what Confluence changes without a new version (moves, renames,
@@ -11,7 +12,6 @@ from collections import Counter
 import aiohttp
 import pytest
 
-from connectors.sources.confluence.datasource import ConfluenceDataSource
 from fixtures.oracle import CONNECTOR_A, INDEX_A, run_campaign
 from fixtures.oracle_campaign import GENERATORS
 from fixtures.oracle_compare import read_index
@@ -21,19 +21,10 @@ ROUNDS, BATCH, SEED = 2, 24, 12
 CORE_OPS = {"update", "trash", "move_within", "move_across", "add_attachment", "add_comment", "create_page"}
 
 
-INCREMENTAL = pytest.param(
-    "incremental",
-    marks=pytest.mark.skipif(
-        not ConfluenceDataSource.incremental_sync_enabled,
-        reason="incremental_sync_enabled is False on main until this oracle proves it (issue 13 slice 1)",
-    ),
-)
-
-
-@pytest.mark.parametrize("mode", ["full", INCREMENTAL])
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
-async def test_resync_equals_a_fresh_full_sync(oracle_stack, es_client, flavor, mode):
-    """No difference, in either mode."""
+async def test_resync_equals_a_fresh_full_sync(oracle_stack, es_client, flavor):
+    """No difference."""
+    mode = "full"
     mock, driver = await oracle_stack(flavor)
     lines: list[str] = []
     result = await run_campaign(

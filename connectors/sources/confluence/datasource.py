@@ -75,7 +75,7 @@ class ConfluenceDataSource(BaseDataSource):
     name = "Confluence"
     service_type = "confluence"
     advanced_rules_enabled = True
-    incremental_sync_enabled = False
+    incremental_sync_enabled = True
     dls_enabled = False
     unversioned_fields = D.UNVERSIONED_FIELDS
 
