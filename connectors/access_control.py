@@ -32,7 +32,11 @@ Rules:
    for the ``{{#toJson}}…{{/toJson}}`` tags Elastic's template uses (any other mustache tag is
    refused rather than guessed). No identity document (an unknown or deactivated user) gives
    :data:`MATCH_NONE`: no identity, no documents.
-5. Principals are ``<prefix>:<value>`` (:func:`prefixed`); ``None`` or empty values are dropped,
+5. With DLS on for a connector (:func:`dls_on`), the runner passes every content document
+   through :func:`guard_document` before the sink: a document whose source gave it no
+   principals is written with ``[DENY_PRINCIPAL]`` — a source path that forgets its ACLs hides
+   documents instead of publishing them.
+6. Principals are ``<prefix>:<value>`` (:func:`prefixed`); ``None`` or empty values are dropped,
    never turned into a principal (an empty value would be shared by every user lacking it).
 """
 
@@ -46,6 +50,8 @@ from typing import Any
 from connectors.utils import iso_utc
 
 ACCESS_CONTROL_FIELD = "_allow_access_control"
+#: the configuration field that turns document level security on (with the source's feature)
+DLS_FIELD = "use_document_level_security"
 #: a principal nobody holds: the whole list of a document nobody may read (rule 2)
 DENY_PRINCIPAL = "deny:nobody"
 #: what a search as a user without an identity document matches (rule 4)
@@ -79,6 +85,26 @@ _ANY_TAG = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 class TemplateError(ValueError):
     """An identity document whose query template cannot be rendered faithfully."""
+
+
+def dls_on(source: Any) -> bool:
+    """Document level security is on for this source's connector: the source supports it
+    (``dls_enabled``) and its configuration's ``use_document_level_security`` is true."""
+    if not getattr(source, "dls_enabled", False):
+        return False
+    configuration = getattr(source, "configuration", None)
+    try:
+        return configuration is not None and configuration.get(DLS_FIELD) is True
+    except Exception:  # an unreadable value is not "on"; the form check reports it
+        return False
+
+
+def guard_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with a never-empty ``_allow_access_control`` (rule 5)."""
+    current = doc.get(ACCESS_CONTROL_FIELD)
+    values = [current] if isinstance(current, str) else list(current or [])
+    doc[ACCESS_CONTROL_FIELD] = acl_or_deny(v for v in values if isinstance(v, str))
+    return doc
 
 
 def prefixed(prefix: str, value: Any) -> str | None:

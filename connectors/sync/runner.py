@@ -13,7 +13,9 @@
    operations, stale documents never deleted — or, if the source declines the cursor
    (``FullSyncRequired`` before yielding anything), the full path, with the reason logged and
    written to the job's ``metadata.incremental_fallback``; access control:
-   ``get_access_control`` into ``.search-acl-filter-<index>``;
+   ``get_access_control`` into ``.search-acl-filter-<index>``; with document level security on
+   (:func:`connectors.access_control.dls_on`) every content document reaches the sink with a
+   non-empty ``_allow_access_control`` (``deny:nobody`` when its source gave none: never public);
 5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
@@ -45,6 +47,7 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
+from connectors.access_control import dls_on, guard_document
 from connectors.errors import ConnectorError, ElasticsearchUnavailable, FullSyncRequired, SyncError
 from connectors.es.errors import error_message
 from connectors.es.outage import OutagePolicy, no_answer
@@ -136,6 +139,7 @@ class SyncJobRunner:
         self._stop_error: str | None = None
         self._shutdown = asyncio.Event()  # the service is stopping (the job would end suspended)
         self._es_down = False  # Elasticsearch was not answering when the work ended
+        self._dls = False  # DLS on for this content sync: every document gets a non-empty ACL
 
     # -- control -------------------------------------------------------------------------
     def request_stop(self, reason: StopReason, error: str | None = None) -> None:
@@ -311,6 +315,7 @@ class SyncJobRunner:
             await source.validate_config()
             await source.ping()
             job_type = self.job.job_type
+            self._dls = dls_on(source)
             if job_type is JobType.ACCESS_CONTROL:
                 await self._access_control(source)
             elif job_type is JobType.INCREMENTAL:
@@ -349,7 +354,7 @@ class SyncJobRunner:
                 if not rules.matches(doc):
                     self.progress.filtered_out += 1
                     continue
-                await sink.put(doc, lazy_download)
+                await sink.put(guard_document(doc) if self._dls else doc, lazy_download)
         except BaseException:
             await self._abandon(sink)
             raise
@@ -394,7 +399,7 @@ class SyncJobRunner:
         if operation == OP_DELETE:
             await sink.delete(doc["_id"])
         elif rules.matches(doc):
-            await sink.put(doc, lazy_download, operation)
+            await sink.put(guard_document(doc) if self._dls else doc, lazy_download, operation)
         else:
             self.progress.filtered_out += 1
 
