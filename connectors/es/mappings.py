@@ -1,7 +1,8 @@
 """Default mappings and settings of content indices, and creating them when absent.
 
 Content documents carry ``_timestamp`` (date of the item's last change), ``id`` (the document's
-``_id`` as a keyword), ``_allow_access_control`` (identities allowed to see it; keyword) and
+``_id`` as a keyword), ``_allow_access_control`` (identities allowed to see it; keyword, with a
+``keyword`` sub-field for Elastic's DLS template — added to an existing index that lacks it) and
 whatever the source adds. Text fields get ``text`` with a ``keyword`` subfield (first 2048
 characters) through a dynamic template, so exact filters and aggregations work on any field;
 fields named ``*_id``, ``id`` or ``*_key`` map as keywords, ``*_at`` as dates. Sources may add
@@ -25,6 +26,10 @@ ACCESS_CONTROL_INDEX_PREFIX = ".search-acl-filter-"
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
 TEXT_WITH_KEYWORD = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 2048}}}
+# exact principals under both names: Elastic's DLS template asks ``_allow_access_control.keyword``
+# (on indices Kibana creates the field is text + keyword); a keyword sub-field of a keyword field
+# keeps the match exact here too (connectors/access_control.py, rule 1)
+ACL = {"type": "keyword", "fields": {"keyword": KEYWORD}}
 
 DEFAULT_SETTINGS: dict[str, Any] = {"index": {"number_of_replicas": 0, "refresh_interval": "1s"}}
 
@@ -39,7 +44,7 @@ DEFAULT_MAPPINGS: dict[str, Any] = {
     "properties": {
         "id": KEYWORD,
         "_timestamp": DATE,
-        "_allow_access_control": KEYWORD,
+        "_allow_access_control": ACL,
         "title": TEXT_WITH_KEYWORD,
         "body": {"type": "text"},
         "url": KEYWORD,
@@ -58,7 +63,9 @@ ACCESS_CONTROL_MAPPINGS: dict[str, Any] = {
             "properties": {
                 "username": KEYWORD,
                 "email": KEYWORD,
+                "email_address": KEYWORD,
                 "account_id": KEYWORD,
+                "display_name": TEXT_WITH_KEYWORD,
                 "user_id": KEYWORD,
                 "name": TEXT_WITH_KEYWORD,
             }
@@ -106,6 +113,13 @@ async def ensure_content_index(
         current = await client.indices.get_mapping(index=index_name)
         existing = _properties_of(getattr(current, "body", current), index_name)
         missing = {k: v for k, v in mappings["properties"].items() if k not in existing}
+        acl = existing.get("_allow_access_control")
+        if (
+            isinstance(acl, dict)
+            and acl.get("type") == "keyword"
+            and "keyword" not in (acl.get("fields") or {})
+        ):
+            missing["_allow_access_control"] = ACL  # adding a multi-field is an allowed mapping update
         if missing:
             await client.indices.put_mapping(index=index_name, properties=missing)
     except (BadRequestError, NotFoundError) as exc:

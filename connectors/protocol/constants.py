@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# DLS_FIELD: the configuration field that turns document level security on (with the feature)
+from connectors.access_control import DLS_FIELD as DLS_FIELD
 from connectors.es.mappings import ACCESS_CONTROL_INDEX_PREFIX as ACCESS_CONTROL_INDEX_PREFIX
 
 CONNECTORS_INDEX = ".elastic-connectors"
 JOBS_INDEX = ".elastic-connectors-sync-jobs"
 DEFAULT_DOMAIN = "DEFAULT"
-# the configuration field that turns document level security on (with the feature)
-DLS_FIELD = "use_document_level_security"
 
 
 class ConnectorStatus(StrEnum):

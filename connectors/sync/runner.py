@@ -17,7 +17,9 @@
    incremental, the full fallback; never access control) the source gets a read-only
    :class:`~connectors.index_view.IndexView` of the job's index (``set_index_view``: the only way
    a source reads the index), and the sink the source's ``unversioned_fields`` (skip-unchanged
-   compares them with ``_timestamp``);
+   compares them with ``_timestamp``); with document level security on
+   (:func:`connectors.access_control.dls_on`) every content document reaches the sink with a
+   non-empty ``_allow_access_control`` (``deny:nobody`` when its source gave none: never public);
 5. meanwhile a watcher heartbeats the job with the sink's live counts and stops the work within
    about a second when the job is set to ``canceling`` (→ canceled) or taken away;
 6. writes the terminal state and counts (conditional write) and the connector's last_* fields,
@@ -49,6 +51,7 @@ import enum
 from elasticsearch import NotFoundError
 
 from connectors import worker_liveness
+from connectors.access_control import dls_on, guard_document
 from connectors.errors import ConnectorError, ElasticsearchUnavailable, FullSyncRequired, SyncError
 from connectors.es.errors import error_message
 from connectors.es.outage import OutagePolicy, no_answer
@@ -140,6 +143,7 @@ class SyncJobRunner:
         self._stop_error: str | None = None
         self._shutdown = asyncio.Event()  # the service is stopping (the job would end suspended)
         self._es_down = False  # Elasticsearch was not answering when the work ended
+        self._dls = False  # DLS on for this content sync: every document gets a non-empty ACL
 
     # -- control -------------------------------------------------------------------------
     def request_stop(self, reason: StopReason, error: str | None = None) -> None:
@@ -315,6 +319,7 @@ class SyncJobRunner:
             await source.validate_config()
             await source.ping()
             job_type = self.job.job_type
+            self._dls = dls_on(source)
             if job_type is JobType.ACCESS_CONTROL:
                 await self._access_control(source)
             elif job_type is JobType.INCREMENTAL:
@@ -360,7 +365,7 @@ class SyncJobRunner:
                 if not rules.matches(doc):
                     self.progress.filtered_out += 1
                     continue
-                await sink.put(doc, lazy_download)
+                await sink.put(guard_document(doc) if self._dls else doc, lazy_download)
         except BaseException:
             await self._abandon(sink)
             raise
@@ -406,7 +411,7 @@ class SyncJobRunner:
         if operation == OP_DELETE:
             await sink.delete(doc["_id"])
         elif rules.matches(doc):
-            await sink.put(doc, lazy_download, operation)
+            await sink.put(guard_document(doc) if self._dls else doc, lazy_download, operation)
         else:
             self.progress.filtered_out += 1
 

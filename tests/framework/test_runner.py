@@ -255,3 +255,22 @@ async def test_claim_records_the_process_identity(harness, es, caplog):
     assert job.worker == f"test-host:{os.getpid()}"
     assert job.source["metadata"]["worker"] == job.worker
     assert any(f"as worker test-host:{os.getpid()}" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("dls", [True, False])
+async def test_with_dls_on_no_document_reaches_the_index_without_a_list(harness, es, dls):
+    docs = make_docs(3)
+    docs[0]["_allow_access_control"] = ["group:eng"]
+    docs[1]["_allow_access_control"] = []
+    await harness.connector(docs=docs)
+    connector = es.source(CONNECTORS, "c1")
+    configuration = connector["configuration"]
+    configuration["use_document_level_security"] = {"label": "DLS", "type": "bool", "value": dls}
+    es._write(CONNECTORS, "c1", {"configuration": configuration}, merge=True)
+    status, _ = await harness.run()
+    assert status is JobStatus.COMPLETED
+    lists = {i: es.source("search-test", f"doc-{i}").get("_allow_access_control") for i in range(3)}
+    if dls:  # an empty or missing list would be public under Elastic's template: deny instead
+        assert lists == {0: ["group:eng"], 1: ["deny:nobody"], 2: ["deny:nobody"]}
+    else:
+        assert lists == {0: ["group:eng"], 1: [], 2: None}

@@ -147,7 +147,10 @@ def test_content_mappings_merge_extra_properties():
     mappings = content_mappings({"space": {"type": "keyword"}})
     assert mappings["properties"]["space"] == {"type": "keyword"}
     assert mappings["properties"]["_timestamp"] == {"type": "date"}
-    assert mappings["properties"]["_allow_access_control"] == {"type": "keyword"}
+    assert mappings["properties"]["_allow_access_control"] == {
+        "type": "keyword",
+        "fields": {"keyword": {"type": "keyword"}},  # Elastic's DLS template asks the sub-field
+    }
     assert mappings["properties"]["title"]["fields"]["keyword"]["type"] == "keyword"
     assert "space" not in DEFAULT_MAPPINGS["properties"]  # defaults untouched
     assert content_mappings({"properties": {"x": {"type": "long"}}})["properties"]["x"] == {"type": "long"}

@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "connectors.configuration",
         "connectors.source",
+        "connectors.access_control",
         "connectors.index_view",
         "connectors.registry",
         "connectors.config",
