@@ -275,14 +275,7 @@ class ConfluenceDataSource(BaseDataSource):
             yield pair
 
     async def _space_streams(self) -> AsyncIterator[AsyncIterator[tuple[dict, Any]]]:
-        s = self.settings
-        taken = 0
-        async for space in self._guarded("the list of spaces", self.api.spaces(s.spaces)):
-            if space.get("key") in s.exclude_spaces:
-                continue
-            if s.max_spaces is not None and taken >= s.max_spaces:
-                return
-            taken += 1
+        async for space in configured_spaces(self, rules_mode=False):  # excluded skipped, max spaces
             self._spaces_seen[str(space["id"])] = space_digest_of(self, space)  # the cursor's map
             yield self._space_docs(space)
 
