@@ -80,7 +80,8 @@ async def test_a_full_resync_writes_what_changed_without_a_version(oracle_stack,
         es_client, driver, mock.url, mock.site, rounds=1, seed=SEED, batch=15, own_copy=False,
         ops=UNVERSIONED_OPS, stop_at_first=False, log=lambda line: None,
     )  # fmt: skip
-    assert set(result.applied) == set(UNVERSIONED_OPS), (result.applied, result.rejected)
+    moves_without_a_version = {"move_unversioned"}  # counted beside their generator
+    assert set(result.applied) - moves_without_a_version == set(UNVERSIONED_OPS), result.applied
     (done,) = result.rounds
     assert done.comparison.total == 0, done.comparison.report()
     assert done.comparison.docs_a == done.comparison.docs_b

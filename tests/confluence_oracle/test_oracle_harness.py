@@ -49,6 +49,8 @@ def test_reconciliation_only_cases():
     assert reconciliation_only({"op": "purge", "id": "8"}, trashed)  # trashed this round
     assert not reconciliation_only({"op": "purge", "id": "7"}, trashed)  # a sync saw it trashed
     assert not reconciliation_only({"op": "update", "id": "1"}, trashed)
+    assert reconciliation_only({"op": "move", "id": "1", "parent_id": "2", "new_version": False}, trashed)
+    assert not reconciliation_only({"op": "move", "id": "1", "parent_id": "2"}, trashed)  # versioned
 
 
 def test_fallback_is_read_from_the_job_metadata():

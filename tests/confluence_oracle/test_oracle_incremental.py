@@ -62,6 +62,7 @@ async def test_every_incremental_reconciling_equals_a_fresh_full_sync(oracle_sta
     _check_rounds(result, report)
     assert all(r.mutations == BATCH for r in result.rounds), report
     assert RECONCILIATION_ONLY_OPS & set(result.applied), (result.applied, report)
+    assert result.applied.get("move_unversioned"), result.applied  # moves without a version too
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])

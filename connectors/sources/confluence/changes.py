@@ -42,11 +42,14 @@ whose CQL ``lastmodified`` falls in that type's window. Rules:
    id a stage asked to read again (:func:`.refresh.relist`; under a per-space cap whole spaces,
    :mod:`.capped`).
 
-Known limits (each found by the reconciliation instead, at its period): a page moved *without*
-a new version (the mock's ``new_version: false``; Confluence's behaviour is unverified), content
-that became invisible to the account (moved under a parent with read restrictions), spaces that
-vanished before the first run that kept a space map. In rules mode a space document whose space
-no rule reaches any more is not deleted. Document-level security is not listed yet.
+Known limits (each found by the reconciliation instead, at its period): a page, folder or blog
+post moved *without* a new version (the mock's ``new_version: false``; Confluence's behaviour is
+unverified: no window lists it; the reconciliation's place check, :mod:`.reconcile` rule 6,
+compares listed space and ancestor ids with the stored ones and reads the sub-tree again),
+content that became invisible to the account (moved under a parent with read restrictions: its
+id is no longer listed), spaces that vanished before the first run that kept a space map. In
+rules mode a space document whose space no rule reaches any more is not deleted.
+Document-level security is not listed yet.
 """
 
 from __future__ import annotations

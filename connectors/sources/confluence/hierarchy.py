@@ -60,6 +60,7 @@ CHILDREN = ("comment", "attachment")
 #: Listed hierarchy items held back per ``stored`` comparison.
 WATCH_BATCH = 100
 PLACE_FIELDS = ("ancestors", "title", "space_id", "space_key", "parent_id")
+ENTERED, MOVED = "entered", "moved"
 
 
 def _chain(doc: dict, with_titles: bool) -> list:
@@ -68,6 +69,17 @@ def _chain(doc: dict, with_titles: bool) -> list:
         for a in doc.get("ancestors") or []
         if isinstance(a, dict)
     ]
+
+
+def place_change(stored: dict, listed: dict) -> str | None:
+    """How ``listed`` (a document, or the ``space_id`` and, when it has them, ``ancestors`` of a
+    listed item) left the place ``stored`` records: :data:`ENTERED` (another space),
+    :data:`MOVED` (other ancestor ids), ``None`` (same place). Shared with :mod:`.reconcile`."""
+    if str(stored.get("space_id")) != str(listed.get("space_id")):
+        return ENTERED
+    if "ancestors" in listed and _chain(stored, False) != _chain(listed, False):
+        return MOVED
+    return None
 
 
 def _batches(ids: Iterable[str], size: int) -> Iterable[list[str]]:
@@ -132,10 +144,11 @@ class Hierarchy:
                 if not self._born(doc):
                     self.entered.add(doc["_id"])
                 continue
-            if str(old.get("space_id")) != str(doc.get("space_id")):
+            change = place_change(old, doc)
+            if change == ENTERED:
                 self.entered.add(doc["_id"])
                 self._left(old)
-            elif _chain(old, False) != _chain(doc, False) or old.get("parent_id") != doc.get("parent_id"):
+            elif change == MOVED or old.get("parent_id") != doc.get("parent_id"):
                 self.moved.add(doc["_id"])
             elif _chain(old, True) != _chain(doc, True) or old.get("title") != doc.get("title"):
                 self.renamed.add(doc["_id"])
@@ -181,12 +194,14 @@ class Hierarchy:
             for doc_id, fields in (await view.stored(batch, ("space_id", "space_key"))).items():
                 if fields.get("space_key") != self._placed[doc_id]:
                     self._left(fields)
-        await self._index_side(view, self.renamed | self.moved, full=False)
-        await self._index_side(view, self.entered | exited, full=True)
+        await self.index_side(view, self.renamed | self.moved, full=False)
+        await self.index_side(view, self.entered | exited, full=True)
         await self._confluence_side(self.moved, full=False)
         await self._confluence_side(self.entered, full=True)
 
-    async def _index_side(self, view, doc_ids: set[str], *, full: bool) -> None:
+    async def index_side(self, view, doc_ids: set[str], *, full: bool) -> None:
+        """Rule 2 for ``doc_ids`` (moved, renamed; ``full``: entered or exited); also used by
+        :mod:`.reconcile` for the moves it finds without a version."""
         raw = [d.partition("-")[2] for d in doc_ids]
         below: list[str] = []
         for batch in _batches(raw, STORED_BATCH):

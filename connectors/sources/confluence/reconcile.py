@@ -3,8 +3,10 @@
 The change windows see what got a version, the trash diff (:mod:`.trash`) what entered or left
 the trash. Neither sees a comment deleted (permanent in Confluence), content trashed *and*
 purged between two runs, an attachment deleted for good, a restore of an id beyond the trash
-bound, or labels set, added or removed (no version). Every ``reconcile_interval_minutes``
-(0: every incremental) the reconciliation compares the whole scope's ids with the index's.
+bound, labels set, added or removed (no version), or a page moved without a version (the
+mock's ``new_version: false``; whether Confluence versions a move is unverified). Every
+``reconcile_interval_minutes`` (0: every incremental) the reconciliation compares the whole
+scope's ids, and what the same listing says of their labels and place, with the index's.
 Rules:
 
 1. **When**: the cursor keeps ``reconciled_at``, the start of the last run that reconciled; a
@@ -16,10 +18,11 @@ Rules:
    (:meth:`~.datasource.ConfluenceDataSource._child_in_scope`, ``_child_pair``). Archived
    spaces and archived or trashed content are left out as in a full sync (search leaves them
    out). Ids only: one search per content type over the whole scope, nothing expanded beyond
-   what those checks need (``container`` for comments and attachments, ``version,history``
-   under a date window, ``metadata.labels`` where labels are indexed), at the largest page
-   size. Under a per-space cap or in advanced-rules mode the full sync's choice cannot be made
-   from ids alone, so its own listing runs (the first N per space; each rule and the children
+   what those checks and rules 5 and 6 need (``space`` always, ``ancestors`` for pages and
+   folders, ``container`` for comments and attachments, ``version,history`` under a date
+   window, ``metadata.labels`` where labels are indexed), at the largest page size for that
+   expansion (:func:`.api.limit_for`: 200). Under a per-space cap or in advanced-rules mode
+   the full sync's choice cannot be made from ids alone, so its own listing runs (the first N per space; each rule and the children
    of every page and blog post a rule matches), bodies converted never, nothing downloaded.
 3. **Bounded memory**: the ids of each type go into an ``array('q')`` (8 bytes each), sorted;
    the index's ids are streamed against it (``index_view.ids``) with one byte a listed id to
@@ -36,12 +39,25 @@ Rules:
 5. **Labels**: where labels are indexed, the listed labels of each page, blog post and
    attachment are compared with the stored ones (``index_view.stored``, 500 a call); a
    document whose labels differ is read again.
-6. **Failure**: every listing completes before the index is read and before anything is added
-   to the refresh; a listing that fails raises ``SyncError`` and the cursor does not move.
+6. **Places** (a move without a version): in the same ``stored`` calls, the listed space of
+   every document and the listed ancestor ids of each page and folder are compared with the
+   stored ``space_id`` and ``ancestors`` (:func:`.hierarchy.place_change`); a document in
+   another place is read again, and for a page, blog post or folder so is its sub-tree in the
+   index (:meth:`.hierarchy.Hierarchy.index_side`: the comments below it, whose ancestors run
+   through it; across spaces also its descendants' attachments). Its descendants in Confluence
+   need no query: each is listed here and compared itself. Under a per-space cap or advanced
+   rules the full sync's documents give the same fields.
+7. **Failure**: every listing completes before the index is read for the id comparison and
+   before anything of the refresh is read or deleted; a listing that fails raises ``SyncError``
+   and the cursor does not move.
 
-Cost of a due run (plain mode): ``sum over types of ceil(items / page size)`` requests (page
-size 1000 bare and 200 with expansions on Data Center, 250 on Cloud) plus ``ceil(differences /
-50)`` to read the differences again; the index is read once, streamed.
+Cost of a due run (plain mode): ``sum over types of ceil(items / 200)`` requests (rule 6 expands
+``space`` for every type, so each listing pages at 200 on Data Center and Cloud; beside the
+labels and containers that already needed an expansion, this adds requests only to a listing
+that was bare before: folders always, pages and blog posts with labels off and no date window,
+at 1,000 a page on Data Center and 250 on Cloud) plus ``ceil(differences / 50)`` to read the
+differences again; the index: the ids streamed once and ``ceil(items / 500)`` ``stored``
+calls.
 """
 
 from __future__ import annotations
@@ -59,6 +75,7 @@ from connectors.source import OP_DELETE
 from connectors.sources.confluence import idset
 from connectors.sources.confluence.cursor import content_types
 from connectors.sources.confluence.documents import labels_of
+from connectors.sources.confluence.hierarchy import ENTERED, MOVED, place_change
 from connectors.sources.confluence.refresh import split_id
 from connectors.sources.confluence.scope import KIND_TOGGLES, Scope
 from connectors.sources.confluence.trash import list_trash
@@ -69,6 +86,11 @@ logger = logging.getLogger(__name__)
 RECONCILED_AT = "reconciled_at"
 _LABELLED = ("page", "blogpost", "attachment")
 _HIERARCHY = ("page", "blogpost", "folder")
+#: what a move changes without a version, listed with the ids (rule 6): the space of every
+#: type, the ancestors of pages and folders (a blog post has none; a comment's or attachment's
+#: run through its container, whose own check covers them)
+_ANCESTRAL = ("page", "folder")
+_PLACE_EXPAND = {"page": "ancestors,space", "folder": "ancestors,space"}
 
 
 async def full_sync_marks(source, started: dt.datetime, *, whole_site: bool) -> dict:
@@ -88,15 +110,23 @@ def last_reconciled(raw_cursor: Any) -> dt.datetime | None:
     return parse_utc(value) if isinstance(value, str) else None
 
 
-class _Labels:
-    """Listed labels checked against the stored ones, :data:`STORED_BATCH` documents at a time."""
+class _Compared:
+    """What the listing says of each document, checked against its stored copy,
+    :data:`STORED_BATCH` documents a call (rules 5 and 6): labels where indexed, the place
+    (``space_id``; ``ancestors`` of pages and folders) always. A differing document is read
+    again; a page, blog post or folder in another place has its index-side sub-tree read again
+    (:meth:`.hierarchy.Hierarchy.index_side`: whole, as for an entered item, across spaces)."""
 
-    def __init__(self, view, refresh):
-        self.view, self.refresh = view, refresh
-        self.batch: dict[str, list[str]] = {}
+    def __init__(self, view, refresh, *, labels: bool):
+        self.view, self.refresh, self.labels = view, refresh, labels
+        self.batch: dict[str, dict] = {}
+        self.moved: dict[str, set[str]] = {MOVED: set(), ENTERED: set()}
 
-    async def add(self, doc_id: str, labels: list[str]) -> None:
-        self.batch[doc_id] = list(labels)
+    async def add(self, kind: str, doc_id: str, place: dict, labels: list[str] | None) -> None:
+        listed = {"place": place}
+        if self.labels and kind in _LABELLED:
+            listed["labels"] = list(labels or [])
+        self.batch[doc_id] = listed
         if len(self.batch) >= STORED_BATCH:
             await self.flush()
 
@@ -104,12 +134,40 @@ class _Labels:
         if not self.batch:
             return
         batch, self.batch = self.batch, {}
-        stored = await self.view.stored(list(batch), ("labels",))
-        self.refresh.add(
-            doc_id
-            for doc_id, labels in batch.items()
-            if doc_id in stored and list(stored[doc_id].get("labels") or []) != labels
-        )
+        fields = ("labels", "ancestors", "space_id") if self.labels else ("ancestors", "space_id")
+        stored = await self.view.stored(list(batch), fields)
+        for doc_id, listed in batch.items():
+            old = stored.get(doc_id)
+            if old is None:
+                continue  # not held: the id comparison reads it (rule 4)
+            change = place_change(old, listed["place"])
+            if change is not None and doc_id.partition("-")[0] in _HIERARCHY:
+                self.moved[change].add(doc_id)
+            if change is not None or (
+                "labels" in listed and list(old.get("labels") or []) != listed["labels"]
+            ):
+                self.refresh.add([doc_id])
+
+    async def sub_trees(self, hierarchy) -> None:
+        """After the last :meth:`flush`: the index-side sub-trees of what moved."""
+        await hierarchy.index_side(self.view, self.moved[MOVED], full=False)
+        await hierarchy.index_side(self.view, self.moved[ENTERED], full=True)
+
+
+def _place_of_item(kind: str, item: dict) -> dict:
+    """The place of a listed item, as :func:`.hierarchy.place_change` compares it."""
+    space_id = (item.get("space") or {}).get("id")
+    place: dict = {"space_id": str(space_id) if space_id is not None else None}
+    if kind in _ANCESTRAL:
+        place["ancestors"] = item.get("ancestors") or []
+    return place
+
+
+def _place_of_doc(kind: str, doc: dict) -> dict:
+    place: dict = {"space_id": doc.get("space_id")}
+    if kind in _ANCESTRAL:
+        place["ancestors"] = doc.get("ancestors") or []
+    return place
 
 
 class Reconciliation:
@@ -130,20 +188,18 @@ class Reconciliation:
         return {RECONCILED_AT: iso_utc(self.at)} if self.at is not None else {}
 
     async def list(self) -> None:
-        """Rules 2, 3 and 5 when due: the scope's ids, listed to the end before anything of the
+        """Rules 2, 3, 5 and 6 when due: the scope's ids, listed to the end before anything of the
         run is deleted (rule 6)."""
         kinds = content_types(self.settings)
         if not self.due or not kinds:
             return
-        labels = (
-            _Labels(self.source.index_view, self.listing.refresh)
-            if self.settings.on("index_labels")
-            else None
+        compared = _Compared(
+            self.source.index_view, self.listing.refresh, labels=self.settings.on("index_labels")
         )
         listed: dict[str, array] = {kind: array("q") for kind in kinds}
-        await self._list(listed, labels)
-        if labels is not None:
-            await labels.flush()
+        await self._list(listed, compared)
+        await compared.flush()
+        await compared.sub_trees(self.listing.hierarchy)
         self.listed = {kind: idset.sorted_ids(ids) for kind, ids in listed.items()}
 
     async def run(self) -> AsyncIterator[tuple[dict, Any, str]]:
@@ -190,10 +246,10 @@ class Reconciliation:
             )
 
     # -- listing the scope --------------------------------------------------------------------
-    async def _list(self, listed: dict[str, array], labels: _Labels | None) -> None:
+    async def _list(self, listed: dict[str, array], compared: _Compared) -> None:
         s = self.settings
         if self.listing.rules or s.max_docs_per_space is not None:
-            await self._list_as_full_sync(listed, labels)
+            await self._list_as_full_sync(listed, compared)
             return
         space_keys = await self.listing._capped_spaces()
         if space_keys == ():
@@ -208,7 +264,7 @@ class Reconciliation:
             if kind in KIND_TOGGLES:
                 async for item in self.source._guarded(f"the {kind} ids of the scope", stream):
                     if scope.in_date_window(item):
-                        await self._keep(listed, labels, kind, item)
+                        await self._keep(listed, compared, kind, item)
                 continue
             wanted = scope.wanted_containers(kind)
             if allowed is None:
@@ -218,10 +274,10 @@ class Reconciliation:
                     continue
                 if kind == "attachment" and await self.source._child_pair(item) is None:
                     continue  # an image with inline images off: never indexed
-                await self._keep(listed, labels, kind, item)
+                await self._keep(listed, compared, kind, item)
 
     def _expand(self, kind: str, scope: Scope) -> str:
-        parts = []
+        parts = [_PLACE_EXPAND.get(kind, "space")]
         if kind in ("comment", "attachment"):
             parts.append("container")
         if scope.has_date_window():
@@ -230,15 +286,14 @@ class Reconciliation:
             parts.append("metadata.labels")
         return ",".join(parts)
 
-    async def _keep(self, listed, labels: _Labels | None, kind: str, item: dict) -> None:
+    async def _keep(self, listed, compared: _Compared, kind: str, item: dict) -> None:
         value = idset.to_int(item.get("id"))
         if value is None:
             return
         listed[kind].append(value)
-        if labels is not None and kind in _LABELLED:
-            await labels.add(f"{kind}-{value}", labels_of(item))
+        await compared.add(kind, f"{kind}-{value}", _place_of_item(kind, item), labels_of(item))
 
-    async def _list_as_full_sync(self, listed: dict[str, array], labels: _Labels | None) -> None:
+    async def _list_as_full_sync(self, listed: dict[str, array], compared: _Compared) -> None:
         """Rule 2, per-space cap and advanced rules: the full sync's own listing, documents only."""
         if self.listing.rules:
             stream = self.source._docs_from_cql(self.listing.rules)
@@ -250,5 +305,4 @@ class Reconciliation:
             if parts is None or value is None or parts[0] not in listed:
                 continue
             listed[parts[0]].append(value)
-            if labels is not None and parts[0] in _LABELLED:
-                await labels.add(doc["_id"], list(doc.get("labels") or []))
+            await compared.add(parts[0], doc["_id"], _place_of_doc(parts[0], doc), doc.get("labels"))
