@@ -379,3 +379,42 @@ async def test_seeded_rounds_of_moves_renames_and_space_changes(
                 site.index.pop(doc_id)
             await site.equals_a_fresh_full_sync()
     assert {"move_within", "move_across", "update"} <= set(campaign.applied)
+
+
+@pytest.mark.parametrize("flavor,mode", MODES)
+async def test_moved_into_a_tree_that_is_then_trashed_with_descendants_and_its_root_restored(
+    confluence_factory, flavor, mode
+):
+    """P moved across spaces under R, R's parent Q trashed with its descendants, Q restored alone
+    (restoring a page does not restore what was trashed with it): P and R stay out of the index."""
+    mock = await confluence_factory(flavor=flavor)
+    site = Site(mock, mode)
+    docs = await site.full()
+    pages = sorted((d for d in docs.values() if d["type"] == "page"), key=lambda d: int(d["id"]))
+    parent_of = {d["id"]: d["ancestors"][-1]["id"] for d in pages if d["ancestors"]}
+    q = next(d for d in pages if d["space_key"] == "OPS" and d["ancestors"] and d["id"] in parent_of.values())
+    r = next(d for d in pages if parent_of.get(d["id"]) == q["id"])
+    p = next(d for d in pages if d["space_key"] == "ENG" and d["ancestors"])
+    await mutate(mock, {"op": "move", "id": p["id"], "parent_id": r["id"], "space_key": "OPS"})
+    await mutate(mock, {"op": "trash", "id": q["id"], "with_descendants": True})
+    await mutate(mock, {"op": "restore", "id": q["id"]})
+    ops = await site.incremental()
+    assert ops[p["_id"]] == ops[r["_id"]] == OP_DELETE and q["_id"] in site.index
+    await site.equals_a_fresh_full_sync()
+
+
+@pytest.mark.parametrize("flavor,mode", MODES)
+async def test_content_moved_into_a_space_that_is_then_archived_leaves_with_it(
+    confluence_factory, flavor, mode
+):
+    """The moved sub-tree is held under its old space and CQL leaves archived spaces out, so no
+    window lists it: the space stage deletes what Confluence has in the archived space."""
+    mock = await confluence_factory(flavor=flavor)
+    site = Site(mock, mode)
+    docs = await site.full()
+    page, _, _ = subtree_root(docs, "ENG")
+    await mutate(mock, {"op": "move", "id": page["id"], "space_key": "OPS"})
+    await mutate(mock, {"op": "set_space_status", "space_key": "OPS", "status": "archived"})
+    ops = await site.incremental()
+    assert ops[page["_id"]] == OP_DELETE
+    await site.equals_a_fresh_full_sync()

@@ -101,10 +101,14 @@ class ConfluenceApi:
         max_items: int | None = None,
         what: str = "content",
         cqlcontext: str | None = None,
+        include_archived: bool = False,
     ) -> AsyncIterator[dict]:
         """Every result of ``cql`` (``expand`` empty: ids and types only, at the largest page
-        size); ``cqlcontext`` e.g. :data:`TRASHED_ONLY`."""
+        size); ``cqlcontext`` e.g. :data:`TRASHED_ONLY`; ``include_archived``: archived spaces'
+        content too (``includeArchivedSpaces``)."""
         params = {"cql": cql}
+        if include_archived:
+            params["includeArchivedSpaces"] = "true"
         if expand:
             params["expand"] = expand
         if cqlcontext:

@@ -20,8 +20,12 @@ Rules:
 4. **Gone** (in the previous map, not listed now: deleted, archived — a full sync lists current
    spaces only, and CQL leaves archived spaces out — or pushed out of ``max spaces``): every
    document the index holds for it (``matching("space_id")``, the space document included) is
-   deleted, except documents this run yielded (content moved out of it). Without an index view
-   nothing can be deleted here: the log says so, and the id reconciliation catches them.
+   deleted, except documents this run yielded (content moved out of it). Content moved *into* it
+   just before it left is held under its old space and no window lists it: every id Confluence
+   still has in the space (``space = KEY``, archived spaces included, ids only: one listing per
+   gone space, once) is deleted too; a space deleted for good answers nothing, and what moved
+   into it is left to the reconciliation. Without an index view nothing can be deleted here:
+   the log says so, and the id reconciliation catches them.
 5. **Space document** (``index_spaces``): yielded when its digest differs from the previous
    one (description, status, type, name have no version), or when nothing is known yet.
 6. **Not yet known**: a cursor without a map (written before it existed) compares with the
@@ -39,11 +43,13 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from connectors.errors import SyncError
 from connectors.index_view import STORED_BATCH
 from connectors.source import OP_DELETE, OP_INDEX
 from connectors.sources.confluence import cursor as C
 from connectors.sources.confluence import documents as D
 from connectors.sources.confluence.api import cql_quote
+from connectors.sources.confluence.client import ConfluenceBadRequest, ConfluenceError, ConfluenceNotFound
 from connectors.sources.confluence.rules import without_order_by
 
 logger = logging.getLogger(__name__)
@@ -210,8 +216,37 @@ class SpaceChanges:
                 len(gone),
             )
             return
+        keys: set[str] = set()
         for start in range(0, len(gone), STORED_BATCH):
-            async for doc_id, _ in view.matching("space_id", gone[start : start + STORED_BATCH]):
+            async for doc_id, fields in view.matching(
+                "space_id", gone[start : start + STORED_BATCH], ("space_key",)
+            ):
+                if fields.get("space_key"):
+                    keys.add(fields["space_key"])
                 if not self.refresh.was_yielded(doc_id):
                     self.refresh.yielded(doc_id)
                     yield {"_id": doc_id}, None, OP_DELETE
+        for key in sorted(keys):
+            async for triple in self._delete_moved_in(key):
+                yield triple
+
+    async def _delete_moved_in(self, key: str) -> AsyncIterator[tuple[dict, Any, str]]:
+        """Rule 4, content moved into a space just before it left the scope: the index still
+        holds it under its old space, and no window lists it (CQL leaves archived spaces out).
+        Every id Confluence has in the space (archived spaces included, ids only) is deleted; a
+        deleted space answers nothing (or an error, taken as nothing): the reconciliation is left."""
+        stream = self.source.api.search(
+            f"space = {cql_quote(key)}", expand="", include_archived=True, what=f"the content of space {key}"
+        )
+        try:
+            async for item in stream:
+                doc_id = f"{item.get('type')}-{item.get('id')}"
+                if item.get("id") is not None and not self.refresh.was_yielded(doc_id):
+                    self.refresh.yielded(doc_id)
+                    yield {"_id": doc_id}, None, OP_DELETE
+        except (ConfluenceBadRequest, ConfluenceNotFound) as exc:  # a space deleted for good
+            logger.info("space %s is gone (%s): what moved into it is left to the reconciliation", key, exc)
+        except ConfluenceError as exc:  # each id deleted so far is in the space: right either way
+            raise SyncError(
+                f"Could not read the content of space {key}: {self.source._explain(exc)}"
+            ) from None
